@@ -1,0 +1,3 @@
+"""HPO algorithms, each a :class:`harness.sim.Scheduler`."""
+
+from __future__ import annotations

@@ -1,0 +1,98 @@
+"""Hyperband bracket arithmetic (Li et al.), as pure functions (SPEC section 1).
+
+Conventions (SPEC 1.1-1.2): ``s_max`` is the largest integer ``s`` with ``eta**s <= R`` (integer
+arithmetic, no floating log); ``r_i = max(1, round_half_even(R / eta**(s-i)))`` and the last rung is
+exactly ``R``; each round keeps ``max(floor(n_i / eta), 1)`` trials.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ACCOUNTING = ("resume", "scratch")
+
+
+@dataclass(frozen=True)
+class Rung:
+    i: int
+    n_i: int  # floor(n * eta**-i) (Li et al.)
+    r_i: int  # integer epoch budget of this rung
+    n_trained: int  # |T| actually trained in this round (n for i=0, else the previous keep)
+    keep: int  # survivors promoted: max(floor(n_i / eta), 1)
+
+
+@dataclass(frozen=True)
+class Bracket:
+    s: int
+    n: int
+    r: float
+    rungs: tuple[Rung, ...]
+
+
+def check_params(R: int, eta: int) -> None:
+    if isinstance(R, bool) or not isinstance(R, int) or R < 1:
+        raise ValueError(f"R is {R!r}, but must be an integer >= 1")
+    if isinstance(eta, bool) or not isinstance(eta, int) or eta < 2:
+        raise ValueError(f"eta is {eta!r}, but must be an integer >= 2")
+
+
+def max_bracket(R: int, eta: int) -> int:
+    """Largest ``s`` with ``eta**s <= R``."""
+    check_params(R, eta)
+    s = 0
+    while eta ** (s + 1) <= R:
+        s += 1
+    return s
+
+
+def rung_epoch(R: int, eta: int, s: int, i: int) -> int:
+    if i == s:
+        return R
+    return max(1, round(R / eta ** (s - i)))
+
+
+def bracket(R: int, eta: int, s: int, s_max: int | None = None) -> Bracket:
+    s_max = max_bracket(R, eta) if s_max is None else s_max
+    if not 0 <= s <= s_max:
+        raise ValueError(f"bracket s is {s}, but must be in [0, {s_max}]")
+    n = -(-((s_max + 1) * eta**s) // (s + 1))  # ceil((B/R) * eta^s / (s+1)) in integers
+    rungs = []
+    trained = n
+    for i in range(s + 1):
+        n_i = n // eta**i
+        keep = max(n_i // eta, 1)
+        rungs.append(Rung(i=i, n_i=n_i, r_i=rung_epoch(R, eta, s, i), n_trained=trained, keep=keep))
+        trained = keep
+    return Bracket(s=s, n=n, r=R / eta**s, rungs=tuple(rungs))
+
+
+def brackets(R: int, eta: int) -> list[Bracket]:
+    """All brackets of one Hyperband iteration, in execution order ``s_max .. 0``."""
+    s_max = max_bracket(R, eta)
+    return [bracket(R, eta, s, s_max) for s in range(s_max, -1, -1)]
+
+
+def bracket_epochs(b: Bracket, accounting: str = "resume") -> int:
+    if accounting not in ACCOUNTING:
+        raise ValueError(f"accounting is {accounting!r}, but must be one of {ACCOUNTING}")
+    total, prev = 0, 0
+    for rung in b.rungs:
+        total += rung.n_trained * (rung.r_i - prev if accounting == "resume" else rung.r_i)
+        prev = rung.r_i
+    return total
+
+
+def hyperband_epochs(R: int, eta: int, accounting: str = "resume") -> int:
+    """Epochs one vanilla Hyperband iteration charges (exact, no sampling involved)."""
+    return sum(bracket_epochs(b, accounting) for b in brackets(R, eta))
+
+
+def hyperband_configs(R: int, eta: int) -> int:
+    return sum(b.n for b in brackets(R, eta))
+
+
+def table(R: int, eta: int) -> str:
+    """Human-readable bracket table, e.g. ``s=4: (81,1)(27,3)(9,9)(3,27)(1,81)``."""
+    return "\n".join(
+        f"s={b.s}: " + "".join(f"({r.n_trained},{r.r_i})" for r in b.rungs) for b in brackets(R, eta)
+    )

@@ -1,0 +1,322 @@
+"""Importers: tidy ``configs.csv`` + long ``curves.csv`` (or parquet) into a :class:`CurveSet`.
+
+Generic long format (what a user brings):
+
+* ``configs.csv``: one row per configuration, a ``config_id`` column plus any HP/AP/info columns.
+* ``curves.csv`` (or ``.parquet``): one row per (configuration, epoch): ``config_id``, ``epoch``
+  (integers, 1-based unless ``epoch_base=0``), one numeric column per metric, optionally a column of
+  per-epoch wall-clock seconds.
+
+Every problem is reported as a one-line :class:`DatasetError` naming the file, the line or column
+and the rule that was broken.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .store import METRIC_MODES, CurveSet, DatasetError, Feature
+
+
+@dataclass(frozen=True)
+class ImportSpec:
+    """How to read one long-format dataset."""
+
+    name: str
+    configs: str  # path (relative to root) of configs.csv
+    curves: str  # path of curves.csv / curves.parquet
+    metrics: dict[str, str]  # column -> "min" | "max"
+    objective: str
+    features: tuple[Feature, ...] = ()
+    info_columns: tuple[str, ...] = ()
+    seconds_column: str | None = None
+    epoch_base: int = 1  # 0 if the first row of a curve is epoch 0 (evaluation before training)
+    drop_epoch0: bool = False  # with epoch_base=0: drop the pre-training evaluation
+    filter: dict[str, Any] = field(default_factory=dict)  # configs column -> required value
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_json(cls, path: Path) -> ImportSpec:
+        try:
+            raw = json.loads(path.read_text())
+        except FileNotFoundError:
+            raise DatasetError(f"{path}: file not found") from None
+        except json.JSONDecodeError as e:
+            raise DatasetError(f"{path}: invalid JSON ({e.msg} at line {e.lineno})") from None
+        for key in ("metrics", "objective"):
+            if key not in raw:
+                raise DatasetError(f"{path}: missing field {key!r}")
+        feats = []
+        for kind in ("hp", "ap"):
+            for name, spec in raw.get(kind, {}).items():
+                spec = spec if isinstance(spec, dict) else {}
+                feats.append(Feature(name, kind, spec.get("type", "float"), bool(spec.get("log", False))))
+        return cls(
+            name=raw.get("name", path.parent.name),
+            configs=raw.get("configs", "configs.csv"),
+            curves=raw.get("curves", "curves.csv"),
+            metrics=raw["metrics"],
+            objective=raw["objective"],
+            features=tuple(feats),
+            info_columns=tuple(raw.get("info", ())),
+            seconds_column=raw.get("seconds_column"),
+            epoch_base=int(raw.get("epoch_base", 1)),
+            drop_epoch0=bool(raw.get("drop_epoch0", False)),
+            provenance=raw.get("provenance", {}),
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# CSV reading with precise errors
+
+
+def _check_truncation(path: Path, text: str) -> None:
+    """A file cut mid-write ends without a newline and with a short last row: say so."""
+    if not text or text.endswith("\n"):
+        return
+    lines = text.splitlines()
+    if len(lines) < 2:
+        return
+    header = next(csv.reader([lines[0]]))
+    try:
+        last = next(csv.reader([lines[-1]]))
+    except csv.Error:
+        last = []
+    filled = sum(1 for x in last if x != "")
+    if len(last) != len(header) or filled != len(header):
+        raise DatasetError(f"{path}: line {len(lines)} has {filled} of {len(header)} fields and the file does "
+                           "not end with a newline (truncated file?)")
+
+
+def read_table(path: Path, required: Sequence[str]) -> pd.DataFrame:
+    if not path.is_file():
+        raise DatasetError(f"{path}: file not found")
+    if path.suffix == ".parquet":
+        try:
+            df = pd.read_parquet(path)
+        except Exception as e:
+            raise DatasetError(f"{path}: unreadable parquet ({type(e).__name__}: {e})") from None
+    else:
+        text = path.read_text()
+        _check_truncation(path, text)
+        try:
+            df = pd.read_csv(io.StringIO(text), on_bad_lines="error", low_memory=False)
+        except pd.errors.EmptyDataError:
+            raise DatasetError(f"{path}: file is empty") from None
+        except pd.errors.ParserError as e:
+            raise DatasetError(f"{path}: malformed CSV ({str(e).strip()})") from None
+    missing = [c for c in required if c not in df.columns]
+    if missing:
+        raise DatasetError(f"{path}: missing required column {missing[0]!r} (columns: {list(df.columns)})")
+    return df
+
+
+def _numeric(df: pd.DataFrame, col: str, path: Path, integer: bool = False) -> np.ndarray:
+    s = df[col]
+    num = pd.to_numeric(s, errors="coerce")
+    bad = num.isna() & s.notna() & (s.astype(str).str.strip().str.lower() != "nan")
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise DatasetError(f"{path}: column {col!r} must be numeric; data row {i + 1} has {s.iloc[i]!r}")
+    if integer:
+        if num.isna().any():
+            i = int(np.flatnonzero(num.isna().to_numpy())[0])
+            raise DatasetError(f"{path}: column {col!r} must be an integer; data row {i + 1} is empty")
+        if not np.all(np.asarray(num) == np.round(np.asarray(num))):
+            i = int(np.flatnonzero(np.asarray(num) != np.round(np.asarray(num)))[0])
+            raise DatasetError(f"{path}: column {col!r} must be an integer; data row {i + 1} has {s.iloc[i]}")
+    return num.to_numpy(dtype=np.float64)
+
+
+def import_long(spec: ImportSpec, root: str | Path) -> CurveSet:
+    """Read a long-format dataset described by ``spec`` with files under ``root``."""
+    root = Path(root)
+    cpath, ypath = root / spec.configs, root / spec.curves
+    for mname, mode in spec.metrics.items():
+        if mode not in METRIC_MODES:
+            raise DatasetError(f"{spec.name}: metric {mname!r} has mode {mode!r}, must be one of {METRIC_MODES}")
+    if spec.objective not in spec.metrics:
+        raise DatasetError(f"{spec.name}: objective {spec.objective!r} is not one of the metrics {list(spec.metrics)}")
+
+    configs = read_table(cpath, ["config_id", *(f.name for f in spec.features), *spec.info_columns])
+    configs["config_id"] = configs["config_id"].astype(str)
+    for k, v in spec.filter.items():
+        if k not in configs.columns:
+            raise DatasetError(f"{cpath}: filter column {k!r} not found")
+        configs = configs[configs[k] == v]
+    dup = configs["config_id"][configs["config_id"].duplicated()]
+    if len(dup):
+        raise DatasetError(f"{cpath}: duplicate config_id {dup.iloc[0]!r}")
+    for f in spec.features:
+        if f.type != "categorical":
+            configs[f.name] = _numeric(configs, f.name, cpath)
+    keep_cols = ["config_id", *(f.name for f in spec.features), *spec.info_columns]
+    configs = configs[list(dict.fromkeys(keep_cols))].reset_index(drop=True)
+
+    value_cols = list(spec.metrics) + ([spec.seconds_column] if spec.seconds_column else [])
+    curves = read_table(ypath, ["config_id", "epoch", *value_cols])
+    curves["config_id"] = curves["config_id"].astype(str)
+    epoch = _numeric(curves, "epoch", ypath, integer=True).astype(int)
+    if spec.drop_epoch0:
+        keep = epoch != 0
+        curves, epoch = curves[keep], epoch[keep]
+    first = 1 if spec.drop_epoch0 else spec.epoch_base
+    if (epoch < first).any():
+        i = int(np.flatnonzero(epoch < first)[0])
+        raise DatasetError(f"{ypath}: column 'epoch' must be >= {first}; a row has {epoch[i]}")
+    pos = epoch - first
+    values = {c: _numeric(curves, c, ypath) for c in value_cols}
+
+    known = set(configs["config_id"])
+    in_curves = curves["config_id"].to_numpy()
+    if spec.filter:
+        sel = np.isin(in_curves, list(known))
+        in_curves, pos = in_curves[sel], pos[sel]
+        values = {c: v[sel] for c, v in values.items()}
+    unknown = sorted(set(in_curves) - known)
+    if unknown:
+        raise DatasetError(f"{ypath}: config_id {unknown[0]!r} has curve rows but no row in {cpath.name} "
+                           f"({len(unknown)} such ids)")
+    row_of = {cid: i for i, cid in enumerate(configs["config_id"])}
+    rows = np.fromiter((row_of[c] for c in in_curves), dtype=int, count=len(in_curves))
+    key = rows.astype(np.int64) * (int(pos.max()) + 1) + pos
+    if len(np.unique(key)) != len(key):
+        _, idx, counts = np.unique(key, return_index=True, return_counts=True)
+        j = idx[np.flatnonzero(counts > 1)[0]]
+        raise DatasetError(f"{ypath}: duplicate row for config_id {in_curves[j]!r}, epoch {pos[j] + first}")
+    no_curve = sorted(known - set(in_curves))
+    if no_curve:
+        raise DatasetError(f"{cpath}: config_id {no_curve[0]!r} has no rows in {ypath.name} ({len(no_curve)} such ids)")
+
+    n, t = len(configs), int(pos.max()) + 1
+    dense = np.full((n, t, len(spec.metrics)), np.nan)
+    for j, m in enumerate(spec.metrics):
+        dense[rows, pos, j] = values[m]
+    seconds = None
+    if spec.seconds_column:
+        seconds = np.full((n, t), np.nan)
+        seconds[rows, pos] = values[spec.seconds_column]
+    return CurveSet(
+        name=spec.name,
+        configs=configs,
+        curves=dense,
+        metrics=dict(spec.metrics),
+        objective=spec.objective,
+        features=spec.features,
+        epoch_seconds=seconds,
+        provenance={"source": str(root), **spec.provenance},
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# the real datasets in ../shared/data/curves
+
+
+def _f(name: str, kind: str = "hp", type: str = "float", log: bool = False) -> Feature:
+    return Feature(name, kind, type, log)
+
+
+def _nasbench_nlp(root: Path) -> CurveSet:
+    """NAS-Bench-NLP: architecture-only search space; AP features derived from the cell graph."""
+    spec = ImportSpec(
+        name="nasbench_nlp_wikitext2",
+        configs="configs.csv",
+        curves="curves.csv",
+        metrics={"val_loss": "min", "train_loss": "min", "test_loss": "min"},
+        objective="val_loss",
+        features=(_f("num_params", "ap", "int", log=True),),
+        info_columns=("recepie", "status"),
+        seconds_column="epoch_wall_s",
+        provenance={"readme": "README.txt", "origin": "fmsnew/nas-bench-nlp-release"},
+    )
+    cs = import_long(spec, root)
+    cfg = cs.configs.copy()
+    ops = ("linear", "activation_tanh", "activation_sigm", "activation_leaky_relu", "elementwise_prod",
+           "elementwise_sum", "blend")
+    rows = []
+    for rec in cfg["recepie"]:
+        try:
+            graph = json.loads(rec)
+        except (TypeError, json.JSONDecodeError):
+            raise DatasetError(f"{root / 'configs.csv'}: column 'recepie' holds invalid JSON: {str(rec)[:40]!r}") from None
+        kinds = [node.get("op", "") for node in graph.values()]
+        rows.append({"n_nodes": len(kinds), "n_hidden_states": sum(k.startswith("h_new") for k in graph),
+                     **{f"n_{o}": sum(k == o for k in kinds) for o in ops}})
+    derived = pd.DataFrame(rows)
+    cfg = pd.concat([cfg, derived], axis=1)
+    feats = cs.features + tuple(_f(c, "ap", "int") for c in derived.columns)
+    return CurveSet(name=cs.name, configs=cfg, curves=cs.curves, metrics=cs.metrics, objective=cs.objective,
+                    features=feats, epoch_seconds=cs.epoch_seconds, provenance=cs.provenance)
+
+
+SHARED_SPECS: dict[str, ImportSpec] = {
+    "swifthb_mlpf_delphes": ImportSpec(
+        name="swifthb_mlpf_delphes",
+        configs="configs.csv",
+        curves="curves.csv",
+        metrics={"loss": "min"},
+        objective="loss",
+        features=(_f("bin_size", log=True), _f("dropout"), _f("lr", log=True), _f("n_glayers_id", type="int"),
+                  _f("n_glayers_reg", type="int"), _f("output_dim", log=True), _f("weight_decay", log=True)),
+        provenance={"readme": "README.txt", "origin": "JP-Amboage/performance-pred (MLPF Delphes)"},
+    ),
+    "swifthb_mnist_cnn": ImportSpec(
+        name="swifthb_mnist_cnn",
+        configs="configs.csv",
+        curves="curves.csv",
+        metrics={"val_acc": "max", "val_loss": "min"},
+        objective="val_acc",
+        features=(_f("filters", "ap", "int", log=True), _f("strides", "ap"), _f("max_pool", "ap"),
+                  _f("1st_dense", "ap", "int"), _f("lr", log=True), _f("momentum")),
+        info_columns=("source_file",),
+        provenance={"readme": "README.txt", "origin": "JP-Amboage/performance-pred (MNIST CNN)"},
+    ),
+}
+DEEPOBS_PROBLEMS = ("cifar10_3c3d", "cifar100_allcnnc", "svhn_wrn164", "tolstoi_char_rnn", "fmnist_2c2d",
+                    "fmnist_vae", "mnist_vae", "quadratic_deep")
+_DEEPOBS_HAS_ACC = {"cifar10_3c3d", "cifar100_allcnnc", "svhn_wrn164", "tolstoi_char_rnn", "fmnist_2c2d"}
+
+
+def _deepobs(root: Path, problem: str) -> CurveSet:
+    acc = problem in _DEEPOBS_HAS_ACC
+    metrics = ({"test_accuracy": "max"} if acc else {}) | {"test_loss": "min", "train_loss": "min"}
+    if acc:
+        metrics["train_accuracy"] = "max"
+    spec = ImportSpec(
+        name=f"deepobs_{problem}",
+        configs="configs.csv",
+        curves="curves.parquet",
+        metrics=metrics,
+        objective="test_accuracy" if acc else "test_loss",
+        features=(_f("optimizer", type="categorical"), _f("learning_rate", log=True)),
+        info_columns=("random_seed", "testproblem"),
+        epoch_base=0,
+        drop_epoch0=True,
+        filter={"testproblem": problem},
+        provenance={"readme": "README.txt", "origin": "fsschneider/DeepOBS_Baselines", "problem": problem},
+    )
+    return import_long(spec, root)
+
+
+def shared_names() -> list[str]:
+    return [*SHARED_SPECS, "nasbench_nlp_wikitext2", *(f"deepobs_{p}" for p in DEEPOBS_PROBLEMS)]
+
+
+def import_shared(name: str, curves_root: Path) -> CurveSet:
+    """Import one of the real datasets of ``../shared/data/curves`` by name."""
+    if name in SHARED_SPECS:
+        return import_long(SHARED_SPECS[name], curves_root / name)
+    if name == "nasbench_nlp_wikitext2":
+        return _nasbench_nlp(curves_root / name)
+    if name.startswith("deepobs_") and name[len("deepobs_"):] in DEEPOBS_PROBLEMS:
+        return _deepobs(curves_root / "deepobs_baselines", name[len("deepobs_"):])
+    raise KeyError(name)

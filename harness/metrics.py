@@ -1,0 +1,168 @@
+"""Run records and metrics (SPEC section 6): epochs, regret, recovered optimum, aggregation."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+from .sim import Oracle, Scheduler, Trace
+from .store import CurveSet
+
+
+@dataclass
+class RunRecord:
+    """One (dataset, algorithm, params, seed) replay, JSON-serialisable (SPEC section 8)."""
+
+    dataset: str
+    dataset_hash: str
+    algorithm: str
+    params: dict[str, Any]
+    seed: int
+    accounting: str
+    workers: int
+    epochs: int
+    makespan: float
+    n_trials: int
+    returned_config_id: str | None
+    returned_final: float  # true final value (metric units) of the returned config, at T
+    returned_at_R: float  # its true value at R
+    optimum_final: float  # pool optimum at T, metric units
+    regret: float  # loss units at T (>= 0)
+    normalized_regret: float
+    regret_at_R: float
+    returned_optimum: bool
+    in_final_set: bool
+    optimum_sampled: bool
+    time_to_best: float  # simulated time at which the returned config first reached R
+    epochs_to_best: int
+    anytime: list[tuple[int, float, float]] = field(default_factory=list)  # (epochs, time, best true final)
+    rounds: list[dict[str, Any]] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _to_metric(cs: CurveSet, loss: float) -> float:
+    return -loss if cs.mode == "max" else loss
+
+
+def make_record(cs: CurveSet, oracle: Oracle, trace: Trace, sched: Scheduler, *, seed: int, accounting: str,
+                workers: int, extra: dict[str, Any] | None = None) -> RunRecord:
+    loss = oracle.loss
+    R = sched.max_epoch
+    final_T, final_R = loss[:, -1], loss[:, R - 1]
+    opt = float(final_T.min())
+    worst = float(final_T[np.isfinite(final_T)].max())
+    optimal = set(np.flatnonzero(final_T == opt).tolist())
+    sampled = set(trace.trial_config)
+    reached_cfg = {oracle.config(t) for t, *_ in trace.reached}
+    inc = sched.incumbent()
+    anytime, best_obs, best_true = [], math.inf, math.inf
+    for t, ep, tm, obs in trace.reached:
+        if obs < best_obs:
+            best_obs, best_true = obs, float(final_T[oracle.config(t)])
+        anytime.append((ep, tm, _to_metric(cs, best_true)))
+    if inc is None:
+        cid, ret_T, ret_R, reg, reg_R = None, math.nan, math.nan, math.nan, math.nan
+        t_best, e_best = math.nan, -1
+    else:
+        c = oracle.config(inc)
+        cid = str(cs.ids[c])
+        ret_T, ret_R = float(final_T[c]), float(final_R[c])
+        reg, reg_R = ret_T - opt, ret_R - float(final_R.min())
+        hit = next(x for x in trace.reached if x[0] == inc)
+        t_best, e_best = hit[2], hit[1]
+    return RunRecord(
+        dataset=cs.name,
+        dataset_hash=cs.content_hash(),
+        algorithm=sched.name,
+        params=sched.params(),
+        seed=seed,
+        accounting=accounting,
+        workers=workers,
+        epochs=trace.epochs_used,
+        makespan=trace.makespan,
+        n_trials=trace.n_trials,
+        returned_config_id=cid,
+        returned_final=_to_metric(cs, ret_T),
+        returned_at_R=_to_metric(cs, ret_R),
+        optimum_final=_to_metric(cs, opt),
+        regret=reg,
+        normalized_regret=reg / (worst - opt) if worst > opt else 0.0,
+        regret_at_R=reg_R,
+        returned_optimum=bool(inc is not None and oracle.config(inc) in optimal),
+        in_final_set=bool(reached_cfg & optimal),
+        optimum_sampled=bool(sampled & optimal),
+        time_to_best=t_best,
+        epochs_to_best=e_best,
+        anytime=anytime,
+        rounds=sched.log_record(),
+        extra=extra or {},
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# aggregation (SPEC 6.5)
+
+
+@dataclass(frozen=True)
+class Summary:
+    n: int
+    mean: float
+    std: float
+    se: float
+    ci_low: float
+    ci_high: float
+
+    def fmt(self, digits: int = 3) -> str:
+        if self.n <= 1:
+            return f"{self.mean:.{digits}f}"
+        return f"{self.mean:.{digits}f} ± {self.se:.{digits}f}"
+
+
+def summarize(values: Any) -> Summary:
+    """Mean, std (ddof=1), standard error and 95% CI (t-quantile for n <= 10, else 1.96)."""
+    x = np.asarray(values, dtype=float)
+    x = x[np.isfinite(x)]
+    n = len(x)
+    if n == 0:
+        return Summary(0, math.nan, math.nan, math.nan, math.nan, math.nan)
+    mean = float(x.mean())
+    if n == 1:
+        return Summary(1, mean, math.nan, math.nan, mean, mean)
+    std = float(x.std(ddof=1))
+    se = std / math.sqrt(n)
+    q = float(stats.t.ppf(0.975, n - 1)) if n <= 10 else 1.96
+    return Summary(n, mean, std, se, mean - q * se, mean + q * se)
+
+
+def bootstrap_ci(values: Any, *, n_boot: int = 10_000, seed: int = 0, level: float = 0.95) -> tuple[float, float]:
+    """Percentile bootstrap CI of the mean."""
+    x = np.asarray(values, dtype=float)
+    if len(x) < 2:
+        return (math.nan, math.nan)
+    rng = np.random.default_rng(seed)
+    means = x[rng.integers(0, len(x), size=(n_boot, len(x)))].mean(axis=1)
+    a = (1 - level) / 2
+    return float(np.quantile(means, a)), float(np.quantile(means, 1 - a))
+
+
+def paired_test(a: Any, b: Any) -> dict[str, float]:
+    """Paired comparison of per-seed values: Wilcoxon signed-rank (exact for small n) and paired t."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if a.shape != b.shape:
+        raise ValueError(f"paired test needs equal lengths, got {a.shape} and {b.shape}")
+    d = a - b
+    out: dict[str, float] = {"n": float(len(d)), "mean_diff": float(d.mean()) if len(d) else math.nan}
+    if len(d) >= 2 and np.any(d != 0):
+        out["wilcoxon_p"] = float(stats.wilcoxon(a, b, zero_method="zsplit").pvalue)
+        out["ttest_p"] = float(stats.ttest_rel(a, b).pvalue) if np.std(d) > 0 else 0.0
+    else:
+        out["wilcoxon_p"] = 1.0
+        out["ttest_p"] = 1.0
+    return out

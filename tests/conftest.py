@@ -1,0 +1,63 @@
+"""Shared fixtures: small fake curve sets and access to ../shared/data (skipped cleanly if absent)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from harness.datasets import shared_curves_root, shared_data_root
+from harness.store import CurveSet, Feature
+
+
+def make_curveset(n: int = 60, t: int = 20, seed: int = 0, mode: str = "max", name: str = "fake") -> CurveSet:
+    """Saturating curves y = a (1 - exp(-t / b)) + noise with HP/AP features that explain a and b."""
+    rng = np.random.default_rng(seed)
+    lr = 10 ** rng.uniform(-4, -1, n)
+    width = rng.integers(8, 128, n)
+    a = 0.5 + 0.4 * np.exp(-((np.log10(lr) + 2.5) ** 2)) + 0.05 * np.log2(width) / 7
+    b = rng.uniform(1.5, 6.0, n)
+    ep = np.arange(1, t + 1)
+    y = a[:, None] * (1 - np.exp(-ep[None, :] / b[:, None])) + rng.normal(0, 0.005, (n, t))
+    if mode == "min":
+        y = 1.0 - y
+    configs = pd.DataFrame({"config_id": [f"c{i}" for i in range(n)], "lr": lr, "width": width})
+    return CurveSet(
+        name=name,
+        configs=configs,
+        curves=y[:, :, None].astype(np.float64),
+        metrics={"acc" if mode == "max" else "err": mode},
+        objective="acc" if mode == "max" else "err",
+        features=(Feature("lr", "hp", "float", log=True), Feature("width", "ap", "int")),
+        epoch_seconds=np.full((n, t), 2.0) + rng.uniform(0, 1, (n, 1)),
+    )
+
+
+@pytest.fixture
+def fake() -> CurveSet:
+    return make_curveset()
+
+
+@pytest.fixture(scope="session")
+def shared_curves() -> Path:
+    root = shared_curves_root()
+    if not root.is_dir():
+        pytest.skip(f"real curves not available: {root} does not exist (set LC_HARNESS_SHARED_DATA)")
+    return root
+
+
+@pytest.fixture(scope="session")
+def shared_train() -> Path:
+    root = shared_data_root() / "train"
+    if not root.is_dir():
+        pytest.skip(f"training data not available: {root} does not exist (set LC_HARNESS_SHARED_DATA)")
+    return root
+
+
+@pytest.fixture(scope="session")
+def mlpf(shared_curves):
+    from harness.datasets import load_dataset
+
+    return load_dataset("swifthb_mlpf_delphes")
