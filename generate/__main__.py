@@ -1,0 +1,51 @@
+"""Hydra entry point: ``python -m generate population=digits_cnn [key=value ...]``.
+
+Scale-out: ``python -m generate -m population=cifar10_metaqnn n_shards=4 shard=0,1,2,3
+hydra/launcher=joblib`` (or ``hydra/launcher=submitit_slurm`` on a cluster) trains the shards in
+parallel into one shared run directory; ``python -m generate.export runs/<name>`` merges them.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import hydra
+from omegaconf import DictConfig, OmegaConf
+
+log = logging.getLogger("generate")
+
+
+def to_config(cfg: DictConfig) -> Any:
+    from .engine import DataConfig, GenerateConfig
+    from .spaces import SpaceConfig
+
+    d: dict[str, Any] = OmegaConf.to_container(cfg, resolve=True)  # type: ignore[assignment]
+    pop = d.pop("population")
+    space = {k: tuple(v) if isinstance(v, list) else v for k, v in pop.pop("space", {}).items()}
+    data = pop.pop("data", {})
+    merged = {**pop, **{k: v for k, v in d.items() if k not in ("export", "hydra") and v is not None}}
+    return GenerateConfig(space=SpaceConfig(**space), data=DataConfig(**data), **merged)
+
+
+@hydra.main(version_base=None, config_path="../conf", config_name="generate")
+def main(cfg: DictConfig) -> None:
+    from harness.store import save
+
+    from .engine import Run
+    from .export import export
+
+    gc = to_config(cfg)
+    run = Run(gc)
+    n = run.execute()
+    log.info("trained %d epochs in %s", n, run.dir)
+    if cfg.export and gc.n_shards == 1:
+        out = Path(cfg.export) if cfg.export is not True else Path("datasets") / gc.name
+        cs = export(run.dir)
+        save(cs, out)
+        print(f"exported {cs.n_configs} configs x {cs.n_epochs} epochs -> {out}")
+
+
+if __name__ == "__main__":
+    main()

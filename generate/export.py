@@ -1,0 +1,86 @@
+"""Merge a run directory (all shards) into a stored curve set (no torch needed)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from harness.store import CurveSet, Feature, save
+
+log = logging.getLogger(__name__)
+
+HP_TYPES = {"lr": ("float", True), "weight_decay": ("float", True), "batch_size": ("int", True),
+            "lr_schedule": ("categorical", False), "optimizer": ("categorical", False),
+            "step_epochs": ("int", False), "lrn_scale": ("float", True), "lrn_power": ("float", False),
+            "dropout": ("float", False)}
+
+
+def export(run_dir: str | Path, *, allow_partial: bool = False, name: str | None = None) -> CurveSet:
+    d = Path(run_dir)
+    meta_path = d / "run.json"
+    if not meta_path.is_file():
+        raise FileNotFoundError(f"{meta_path}: not a generate run directory")
+    meta = json.loads(meta_path.read_text())
+    settings = meta["settings"]
+    configs = [json.loads(line) for line in (d / "configs.jsonl").read_text().splitlines() if line.strip()]
+    done = {p.stem: json.loads(p.read_text()) for p in sorted((d / "done").glob("*.json"))}
+    missing = [c["config_id"] for c in configs if c["config_id"] not in done]
+    if missing and not allow_partial:
+        raise ValueError(f"{d}: {len(missing)} of {len(configs)} configs are unfinished (first: {missing[0]}); "
+                         "rerun the generate command to resume, or export with --allow-partial")
+    configs = [c for c in configs if c["config_id"] in done]
+    T = int(settings["epochs"])
+    lm = settings["space"]["family"] == "lstm"
+    metrics = {"val_loss": "min", "val_acc": "max", "train_loss": "min"} | ({"val_ppl": "min"} if lm else {})
+    objective = "val_loss" if lm else "val_acc"
+    curves = np.full((len(configs), T, len(metrics)), np.nan)
+    seconds = np.full((len(configs), T), np.nan)
+    rows: list[dict[str, Any]] = []
+    for i, c in enumerate(configs):
+        rec = done[c["config_id"]]
+        for e, h in enumerate(rec["history"][:T]):
+            curves[i, e] = [h.get(m, np.nan) for m in metrics]
+            seconds[i, e] = h.get("seconds", np.nan)
+        hp = dict(c["hp"])
+        if "dropout" in c["arch"]:
+            hp["dropout"] = c["arch"]["dropout"]
+        rows.append({"config_id": c["config_id"], **hp, **{f"ap_{k}": v for k, v in rec["ap"].items()},
+                     "status": rec["status"], "arch": json.dumps(c["arch"])})
+    df = pd.DataFrame(rows)
+    feats = []
+    for col in df.columns:
+        if col in HP_TYPES and df[col].nunique(dropna=False) > 1:
+            t, lg = HP_TYPES[col]
+            feats.append(Feature(col, "hp", t, lg))
+        elif col.startswith("ap_") and df[col].nunique() > 1:
+            feats.append(Feature(col, "ap", "float", col in ("ap_n_weights",)))
+    return CurveSet(name=name or settings["name"], configs=df, curves=curves, metrics=metrics, objective=objective,
+                    features=tuple(feats), epoch_seconds=seconds,
+                    provenance={**meta["provenance"], "generate_settings": settings, "run_dir": str(d)})
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m generate.export", description="merge a run dir into datasets/")
+    p.add_argument("run_dir")
+    p.add_argument("--out", help="destination (default datasets/<name>)")
+    p.add_argument("--allow-partial", action="store_true")
+    a = p.parse_args(argv)
+    try:
+        cs = export(a.run_dir, allow_partial=a.allow_partial)
+    except (ValueError, FileNotFoundError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    out = save(cs, a.out or Path("datasets") / cs.name)
+    print(f"exported {cs.n_configs} configs x {cs.n_epochs} epochs -> {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
