@@ -89,13 +89,17 @@ def _atomic_write(path: Path, data: bytes) -> None:
 
 def provenance() -> dict[str, Any]:
     try:
-        sha = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5,
-                             cwd=Path(__file__).parent).stdout.strip()
+        out = subprocess.run(["git", "rev-parse", "--verify", "-q", "HEAD"], capture_output=True, text=True,
+                             timeout=5, cwd=Path(__file__).parent)
+        sha = out.stdout.strip() if out.returncode == 0 else ""
     except (OSError, subprocess.SubprocessError):
         sha = ""
     dev = torch.cuda.get_device_name(0) if torch.cuda.is_available() else platform.processor() or "cpu"
+    argv = list(sys.argv)
+    if argv and argv[0].endswith(("generate/__main__.py", "generate\\__main__.py")):
+        argv = ["python", "-m", "generate", *argv[1:]]
     return {"torch": torch.__version__, "python": platform.python_version(), "device": dev, "git_sha": sha,
-            "command": " ".join(sys.argv)}
+            "command": " ".join(argv)}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,0 +1,111 @@
+"""The R^2 protocol of Baker et al. Table 1, Table 2, Figure 3 and Table 8 (SPEC 2.8).
+
+For each repeat: sample ``n_train`` configs (seed = repeat) as the training set, test on all others;
+fit the method on the features at ``tau = max(1, round_half_up(x/100 * T))``; score R^2 on the test set.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from ..store import CurveSet
+from . import make_predictor
+from .features import FeatureBuilder
+from .zoo import r2
+
+
+def tau_for(fraction: float, T: int) -> int:
+    """SPEC 2.2: tau = max(1, round_half_up(x/100 * T)), capped at T-1."""
+    return int(min(max(1, math.floor(fraction / 100 * T + 0.5)), max(T - 1, 1)))
+
+
+@dataclass(frozen=True)
+class Task:
+    method: str
+    features: str
+    fraction: float
+
+
+def run_protocol(cs: CurveSet, tasks: Sequence[Task], *, n_train: int = 100, repeats: int = 10,
+                 budget: str | int = "cheap", seed: int = 0, swapped: bool = False, lce_test: int = 40,
+                 train_side: np.ndarray | None = None, test_side: np.ndarray | None = None,
+                 progress: bool = True, desc: str = "predict") -> pd.DataFrame:
+    """One row per (task, repeat). ``train_side``/``test_side`` restrict the pools (Table 8 OOD)."""
+    y = cs.curve()
+    T = cs.n_epochs
+    target = y[:, -1]
+    pool_tr = np.arange(cs.n_configs) if train_side is None else np.asarray(train_side)
+    rows = []
+    builders: dict[str, FeatureBuilder] = {}
+    total = len(tasks) * repeats
+    bar = tqdm(total=total, desc=f"{desc} {cs.name}", disable=not progress)
+    for rep in range(repeats):
+        rng = np.random.default_rng([seed, rep])
+        if n_train >= len(pool_tr):
+            raise ValueError(f"n_train is {n_train}, but the training pool has only {len(pool_tr)} configs")
+        tr = np.sort(rng.choice(pool_tr, size=n_train, replace=False))
+        te = np.setdiff1d(np.arange(cs.n_configs) if test_side is None else np.asarray(test_side), tr)
+        for task in tasks:
+            tau = tau_for(task.fraction, T)
+            t0 = time.perf_counter()
+            if task.method == "lce":
+                from .lce import LCEPred
+
+                sub = te if len(te) <= lce_test else np.sort(rng.choice(te, size=lce_test, replace=False))
+                lce = LCEPred(T=T, mode=cs.mode, seed=int(rng.integers(2**31)))
+                lce.fit_bounds(y[tr])
+                pred = lce.predict_curves(y[sub, :tau])
+                score, score_trim = r2(target[sub], pred, swapped), _trimmed_r2(target[sub], pred, target[tr])
+                n_test = len(sub)
+            else:
+                fb = builders.setdefault(task.features, FeatureBuilder(cs, task.features))
+                est = make_predictor(task.method, tau=tau, budget=budget, seed=int(rng.integers(2**31)))
+                est.fit(fb(tr, tau), target[tr])
+                pred = est.predict(fb(te, tau))
+                score, score_trim, n_test = r2(target[te], pred, swapped), math.nan, len(te)
+            rows.append({"dataset": cs.name, "method": task.method, "features": task.features,
+                         "fraction": task.fraction, "tau": tau, "repeat": rep, "r2": score, "r2_trimmed": score_trim,
+                         "n_train": n_train, "n_test": n_test, "seconds": time.perf_counter() - t0})
+            bar.update(1)
+    bar.close()
+    return pd.DataFrame(rows)
+
+
+def _trimmed_r2(y: np.ndarray, pred: np.ndarray, y_train: np.ndarray) -> float:
+    """SPEC 5.1: R^2 after dropping predictions outside [min - range, max + range] of the training targets."""
+    lo, hi = float(y_train.min()), float(y_train.max())
+    rng = hi - lo
+    keep = (pred >= lo - rng) & (pred <= hi + rng)
+    return r2(y[keep], pred[keep]) if keep.sum() >= 2 else math.nan
+
+
+def aggregate(df: pd.DataFrame, by: Iterable[str] = ("dataset", "method", "features", "fraction")) -> pd.DataFrame:
+    """100 * mean R^2 and standard error over repeats."""
+    by = list(by)
+    g = df.groupby(by, sort=False)["r2"]
+    out = g.agg(["mean", "std", "count"]).reset_index()
+    out["r2x100"] = 100 * out["mean"]
+    out["se_x100"] = 100 * out["std"] / np.sqrt(out["count"])
+    out["cell"] = [f"{m:.2f} ± {s:.2f}" for m, s in zip(out["r2x100"], out["se_x100"], strict=True)]
+    return out
+
+
+def regression_check(current: pd.DataFrame, baseline: pd.DataFrame, tolerance: float) -> list[str]:
+    """Cells (by dataset/method/features/fraction) whose mean R^2 fell more than ``tolerance`` (R^2 units)."""
+    key = ["dataset", "method", "features", "fraction"]
+    cur = aggregate(current).set_index(key)["mean"]
+    base = aggregate(baseline).set_index(key)["mean"]
+    failures = []
+    for k, b in base.items():
+        if k not in cur.index:
+            failures.append(f"{'/'.join(map(str, k))}: missing in the current run (baseline R^2 {b:.4f})")
+        elif cur[k] < b - tolerance:
+            failures.append(f"{'/'.join(map(str, k))}: R^2 {cur[k]:.4f} < baseline {b:.4f} - {tolerance}")
+    return failures

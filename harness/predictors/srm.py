@@ -1,0 +1,83 @@
+"""Sequential regression models with the LOOCV Gaussian error model (SPEC 2.2, 2.4).
+
+One independent regressor per observed length tau, trained on the features at tau of fully observed
+training curves with target y_T (or y_r for a rung r). The predictive distribution of the true value
+is N(y_hat + mu_e, sigma^2) with mu_e, sigma the mean and std (ddof=1) of the leave-one-out errors
+(or K-fold errors in the cheap mode); a model with its own predictive std (BLR) uses that instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from sklearn.model_selection import KFold
+
+ERROR_MODES = ("loo", "kfold", "none")
+
+
+@dataclass
+class FittedTau:
+    model: Any
+    mu_e: float
+    sigma: float
+    own_std: bool
+
+    def predict(self, X: np.ndarray, bias_correction: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        mean, std = self.model.predict_dist(X)
+        if self.own_std and np.all(np.isfinite(std)):
+            return mean, np.maximum(std, 1e-12)
+        shift = self.mu_e if bias_correction else 0.0
+        return mean + shift, np.full_like(mean, max(self.sigma, 1e-12))
+
+
+def error_model(model: Any, X: np.ndarray, y: np.ndarray, mode: str = "loo", folds: int = 10,
+                seed: int = 0) -> tuple[float, float]:
+    """Mean and std of held-out errors e_j = y_j - y_hat_{-j}, hyperparameters fixed (no re-search)."""
+    if mode not in ERROR_MODES:
+        raise ValueError(f"error mode is {mode!r}, but must be one of {ERROR_MODES}")
+    n = len(y)
+    if mode == "none" or n < 3:
+        return 0.0, float(np.std(y)) if n > 1 else 1.0
+    if mode == "loo":
+        splits = [(np.delete(np.arange(n), j), np.array([j])) for j in range(n)]
+    else:
+        splits = list(KFold(min(folds, n), shuffle=True, random_state=seed).split(X))
+    err = np.empty(n)
+    for tr, te in splits:
+        err[te] = y[te] - model.refit_fixed(X[tr], y[tr]).predict(X[te])
+    return float(err.mean()), float(err.std(ddof=1))
+
+
+def fit_tau(factory: Callable[[], Any], X: np.ndarray, y: np.ndarray, *, error: str = "loo",
+            seed: int = 0) -> FittedTau:
+    model = factory().fit(X, y)
+    _, std = model.predict_dist(X[:1])
+    own = bool(np.all(np.isfinite(std)))
+    mu, sigma = (0.0, 0.0) if own else error_model(model, X, y, error, seed=seed)
+    return FittedTau(model, mu, sigma, own)
+
+
+class SRM:
+    """Per-tau models over a feature builder. ``predict(tau, X) -> (mean, std)``."""
+
+    def __init__(self, factory: Callable[[int], Any], *, error: str = "loo", bias_correction: bool = True,
+                 seed: int = 0):
+        self.factory = factory
+        self.error = error
+        self.bias_correction = bias_correction
+        self.seed = seed
+        self.models: dict[int, FittedTau] = {}
+
+    def fit(self, tau: int, X: np.ndarray, y: np.ndarray) -> FittedTau:
+        fitted = fit_tau(lambda: self.factory(tau), X, y, error=self.error, seed=self.seed)
+        self.models[tau] = fitted
+        return fitted
+
+    def __contains__(self, tau: int) -> bool:
+        return tau in self.models
+
+    def predict(self, tau: int, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return self.models[tau].predict(np.atleast_2d(X), self.bias_correction)

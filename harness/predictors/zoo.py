@@ -1,0 +1,267 @@
+"""The model zoo of Baker et al. (SPEC 2.3), each following the scikit-learn contract.
+
+``fit(X, y)`` returns self; ``predict(X)`` returns the mean; ``predict_dist(X)`` returns
+``(mean, std)`` where the model has its own uncertainty (BLR), else std is NaN and the SRM supplies
+the LOOCV error model. Inputs and targets are z-scored inside each model (constant columns -> 0).
+Model hyperparameters are chosen by random search with K-fold CV on the training set only.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, RegressorMixin, clone
+from sklearn.ensemble import RandomForestRegressor
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.kernel_ridge import KernelRidge
+from sklearn.linear_model import BayesianRidge, LinearRegression
+from sklearn.metrics import r2_score
+from sklearn.model_selection import KFold
+from sklearn.svm import NuSVR
+
+SEARCH_BUDGETS = {"paper": 1000, "cheap": 100, "tiny": 20}
+
+
+class _Scaler:
+    def __init__(self, X: np.ndarray):
+        self.mu = X.mean(axis=0)
+        sd = X.std(axis=0)
+        self.sd = np.where(sd > 1e-12, sd, np.inf)
+
+    def __call__(self, X: np.ndarray) -> np.ndarray:
+        return (X - self.mu) / self.sd
+
+
+def _cv_r2(est: BaseEstimator, X: np.ndarray, y: np.ndarray, folds: list[tuple[np.ndarray, np.ndarray]]) -> float:
+    scores = []
+    for tr, te in folds:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            m = clone(est).fit(X[tr], y[tr])
+        pred = m.predict(X[te])
+        ss = np.sum((y[te] - y[te].mean()) ** 2)
+        scores.append(1 - np.sum((y[te] - pred) ** 2) / ss if ss > 0 else -np.sum((y[te] - pred) ** 2))
+    return float(np.mean(scores))
+
+
+def _folds(n: int, k: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    k = max(2, min(k, n))
+    return list(KFold(k, shuffle=True, random_state=seed).split(np.zeros(n)))
+
+
+def _loguniform(rng: np.random.Generator, lo: float, hi: float, n: int) -> np.ndarray:
+    return 10 ** rng.uniform(np.log10(lo), np.log10(hi), n)
+
+
+class _Searched(BaseEstimator, RegressorMixin):
+    """Base: z-score, random search over ``candidates()`` by CV R^2, refit the best on all data."""
+
+    def _candidates(self, rng: np.random.Generator) -> list[BaseEstimator]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def fit(self, X: np.ndarray, y: np.ndarray) -> Any:
+        X, y = np.asarray(X, float), np.asarray(y, float)
+        self.xs_ = _Scaler(X)
+        self.ymu_, ysd = float(y.mean()), float(y.std())
+        self.ysd_ = ysd if ysd > 1e-12 else 1.0
+        Xs, ys = self.xs_(X), (y - self.ymu_) / self.ysd_
+        rng = np.random.default_rng(self.seed)
+        cands = self._candidates(rng)
+        if len(cands) == 1 or len(y) < 6:
+            best = cands[0]
+            self.cv_score_ = float("nan")
+        else:
+            folds = _folds(len(y), self.cv, self.seed)
+            scores = [_cv_r2(c, Xs, ys, folds) for c in cands]
+            i = int(np.nanargmax(scores))
+            best, self.cv_score_ = cands[i], float(scores[i])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            self.model_ = clone(best).fit(Xs, ys)
+        self.best_params_ = self.model_.get_params()
+        return self
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        return self.model_.predict(self.xs_(np.asarray(X, float))) * self.ysd_ + self.ymu_
+
+    def predict_dist(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        m = self.predict(X)
+        return m, np.full_like(m, np.nan)
+
+    def refit_fixed(self, X: np.ndarray, y: np.ndarray) -> Any:
+        """Refit with the selected hyperparameters (no search): used by LOOCV."""
+        new = clone(self)
+        new.xs_ = _Scaler(np.asarray(X, float))
+        new.ymu_, sd = float(np.mean(y)), float(np.std(y))
+        new.ysd_ = sd if sd > 1e-12 else 1.0
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            new.model_ = clone(self.model_).fit(new.xs_(np.asarray(X, float)), (np.asarray(y) - new.ymu_) / new.ysd_)
+        return new
+
+
+class NuSVRPred(_Searched):
+    """nu-SVR, kernel linear or RBF, C ~ LogU(1e-5, 10), nu ~ U(0.01, 0.99), gamma ~ LogU(1e-5, 10)."""
+
+    def __init__(self, *, kernel: str = "auto", n_search: int = 100, cv: int = 3, seed: int = 0):
+        self.kernel = kernel
+        self.n_search = n_search
+        self.cv = cv
+        self.seed = seed
+
+    def _candidates(self, rng: np.random.Generator) -> list[BaseEstimator]:
+        if self.kernel not in ("auto", "linear", "rbf"):
+            raise ValueError(f"kernel is {self.kernel!r}, but must be auto, linear or rbf")
+        n = self.n_search
+        C, nu, gamma = _loguniform(rng, 1e-5, 10, n), np.clip(rng.uniform(0, 1, n), 0.01, 0.99), _loguniform(
+            rng, 1e-5, 10, n)
+        kernels = ["linear", "rbf"] if self.kernel == "auto" else [self.kernel]
+        out: list[BaseEstimator] = []
+        for k in kernels:
+            # with both kernels, the budget is split between them
+            m = n if len(kernels) == 1 else n // 2
+            for i in range(m):
+                # libsvm can need ~1e6 iterations for a linear kernel at large C; a capped, unconverged
+                # candidate simply scores worse in CV
+                out.append(NuSVR(kernel=k, C=C[i], nu=nu[i], gamma=gamma[i] if k == "rbf" else "scale",
+                                 max_iter=100_000))
+        return out
+
+
+class OLSPred(_Searched):
+    """Ordinary least squares (linear) or kernel least squares (RBF), chosen by CV."""
+
+    def __init__(self, *, n_search: int = 20, cv: int = 3, seed: int = 0):
+        self.n_search = n_search
+        self.cv = cv
+        self.seed = seed
+
+    def _candidates(self, rng: np.random.Generator) -> list[BaseEstimator]:
+        gammas = _loguniform(rng, 1e-5, 10, max(1, self.n_search))
+        return [LinearRegression()] + [KernelRidge(kernel="rbf", alpha=1e-6, gamma=g) for g in gammas]
+
+
+class BLRPred(_Searched):
+    """Bayesian linear regression; Gamma-prior hyperparameters ~ LogU(1e-7, 1e-5); predictive std."""
+
+    def __init__(self, *, n_search: int = 100, cv: int = 3, seed: int = 0):
+        self.n_search = n_search
+        self.cv = cv
+        self.seed = seed
+
+    def _candidates(self, rng: np.random.Generator) -> list[BaseEstimator]:
+        p = _loguniform(rng, 1e-7, 1e-5, (4 * self.n_search))
+        return [BayesianRidge(alpha_1=p[4 * i], alpha_2=p[4 * i + 1], lambda_1=p[4 * i + 2], lambda_2=p[4 * i + 3])
+                for i in range(self.n_search)]
+
+    def predict_dist(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        m, s = self.model_.predict(self.xs_(np.asarray(X, float)), return_std=True)
+        return m * self.ysd_ + self.ymu_, s * self.ysd_
+
+
+class RFPred(_Searched):
+    """Random forest, n_estimators ~ U{10..max_trees}, max_features ~ U(0.1, 0.5)."""
+
+    def __init__(self, *, n_search: int = 10, max_trees: int = 800, cv: int = 3, seed: int = 0):
+        self.n_search = n_search
+        self.max_trees = max_trees
+        self.cv = cv
+        self.seed = seed
+
+    def _candidates(self, rng: np.random.Generator) -> list[BaseEstimator]:
+        return [RandomForestRegressor(n_estimators=int(rng.integers(10, self.max_trees + 1)),
+                                      max_features=float(rng.uniform(0.1, 0.5)), random_state=self.seed, n_jobs=1)
+                for _ in range(self.n_search)]
+
+
+class LastSeenPred(BaseEstimator, RegressorMixin):
+    """Predict the last observed value (column ``col`` of X; Li et al.'s heuristic)."""
+
+    def __init__(self, *, col: int = -1):
+        self.col = col
+
+    def fit(self, X: np.ndarray, y: np.ndarray) -> Any:
+        self.n_features_in_ = np.asarray(X).shape[1]
+        return self
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        return np.asarray(X, float)[:, self.col]
+
+    def predict_dist(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        m = self.predict(X)
+        return m, np.full_like(m, np.nan)
+
+    def refit_fixed(self, X: np.ndarray, y: np.ndarray) -> Any:
+        return self
+
+
+class MeanPred(LastSeenPred):
+    """Dummy predictor: the mean training target (Swift's suggested sanity ablation)."""
+
+    def fit(self, X: np.ndarray, y: np.ndarray) -> Any:
+        self.mean_ = float(np.mean(y))
+        return self
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        return np.full(len(X), self.mean_)
+
+    def refit_fixed(self, X: np.ndarray, y: np.ndarray) -> Any:
+        return clone(self).fit(X, y)
+
+
+class SwiftSVR(BaseEstimator, RegressorMixin):
+    """The Swift-Hyperband reference predictor: ``NuSVR()`` defaults on min-max scaled X and y (SPEC 3.3)."""
+
+    def __init__(self, *, nu: float = 0.5, C: float = 1.0):
+        self.nu = nu
+        self.C = C
+
+    def fit(self, X: np.ndarray, y: np.ndarray) -> Any:
+        X, y = np.asarray(X, float), np.asarray(y, float)
+        self.xmin_, xr = X.min(axis=0), X.max(axis=0) - X.min(axis=0)
+        self.xr_ = np.where(xr > 0, xr, 1.0)
+        self.ymin_, yr = float(y.min()), float(y.max() - y.min())
+        self.yr_ = yr if yr > 0 else 1.0
+        self.model_ = NuSVR(nu=self.nu, C=self.C).fit((X - self.xmin_) / self.xr_, (y - self.ymin_) / self.yr_)
+        return self
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        return self.model_.predict((np.asarray(X, float) - self.xmin_) / self.xr_) * self.yr_ + self.ymin_
+
+    def predict_dist(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        m = self.predict(X)
+        return m, np.full_like(m, np.nan)
+
+    def refit_fixed(self, X: np.ndarray, y: np.ndarray) -> Any:
+        return clone(self).fit(X, y)
+
+
+def r2(y_true: np.ndarray, y_pred: np.ndarray, swapped: bool = False) -> float:
+    """SPEC 6.1; ``swapped`` reproduces the ACAT notebooks' r2_score(y_pred, y_true)."""
+    return float(r2_score(y_pred, y_true) if swapped else r2_score(y_true, y_pred))
+
+
+class Wrapped(BaseEstimator, RegressorMixin):
+    """Adapter for a user's scikit-learn-style regressor: adds ``predict_dist`` and ``refit_fixed``."""
+
+    def __init__(self, *, estimator: Any):
+        self.estimator = estimator
+
+    def fit(self, X: np.ndarray, y: np.ndarray) -> Any:
+        self.model_ = clone(self.estimator).fit(X, y)
+        return self
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        return np.asarray(self.model_.predict(X), float)
+
+    def predict_dist(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if hasattr(self.model_, "predict_dist"):
+            m, s = self.model_.predict_dist(X)
+            return np.asarray(m, float), np.asarray(s, float)
+        m = self.predict(X)
+        return m, np.full_like(m, np.nan)
+
+    def refit_fixed(self, X: np.ndarray, y: np.ndarray) -> Any:
+        return clone(self).fit(X, y)
