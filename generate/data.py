@@ -81,15 +81,19 @@ def load_images(source: str, root: str | Path | None = None, *, n_train: int | N
         xtr, ytr, xva, yva = _tinyimagenet(Path(root or "tiny-imagenet-200"))
     else:
         raise ValueError(f"image source is {source!r}, but must be one of {IMAGE_SOURCES}")
-    if n_train:
-        xtr, ytr = xtr[:n_train], ytr[:n_train]
-    if n_val:
-        xva, yva = xva[:n_val], yva[:n_val]
+    classes = int(max(np.max(ytr), np.max(yva)) + 1)
+    # files are often sorted by class: take seeded random subsets, never the first rows
+    rng = np.random.default_rng(seed)
+    if n_train and n_train < len(xtr):
+        keep = np.sort(rng.choice(len(xtr), n_train, replace=False))
+        xtr, ytr = xtr[keep], np.asarray(ytr)[keep]
+    if n_val and n_val < len(xva) and source != "digits":
+        keep = np.sort(rng.choice(len(xva), n_val, replace=False))
+        xva, yva = xva[keep], np.asarray(yva)[keep]
     mean = xtr.mean(axis=(0, 2, 3), keepdims=True)
     std = xtr.std(axis=(0, 2, 3), keepdims=True) + 1e-6
     return ImageData(_normalise(xtr, mean, std), torch.as_tensor(np.asarray(ytr), dtype=torch.long),
-                     _normalise(xva, mean, std), torch.as_tensor(np.asarray(yva), dtype=torch.long),
-                     int(max(ytr.max(), yva.max()) + 1))
+                     _normalise(xva, mean, std), torch.as_tensor(np.asarray(yva), dtype=torch.long), classes)
 
 
 def _tinyimagenet(root: Path) -> tuple[np.ndarray, ...]:

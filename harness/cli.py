@@ -85,16 +85,19 @@ def _cells(args: argparse.Namespace) -> list:
     params = parse_sets(args.set)
     if args.R is not None:
         params["R"] = args.R
-    if args.eta is not None:
-        params["eta"] = args.eta
+    # one eta for every algorithm of a comparison (the factories' own defaults differ)
+    params["eta"] = args.eta if args.eta is not None else args.default_eta
     algos = list(args.algorithm or ["hyperband"])
     if args.baseline and args.baseline not in algos:
         algos.insert(0, args.baseline)
     cells = []
     for acc in accountings:
         for a in algos:
+            # "algo.key=value" applies to that algorithm only
+            p = {k: v for k, v in params.items() if "." not in k}
+            p.update({k.split(".", 1)[1]: v for k, v in params.items() if k.startswith(a + ".")})
             for s in seeds:
-                cells.append(Cell(dataset=args.dataset, algorithm=a, params=dict(params), seed=s, accounting=acc,
+                cells.append(Cell(dataset=args.dataset, algorithm=a, params=dict(p), seed=s, accounting=acc,
                                   workers=args.workers, cost=args.cost, nan_policy=args.nan_policy,
                                   pad_to=args.pad_to))
     return cells
@@ -161,13 +164,15 @@ def add_replay_args(r: argparse.ArgumentParser, default_dataset: str | None = No
                    help="hyperband, successive_halving, random, fhyperband, swift, asha, swift_asha, earlystop "
                         "(repeatable)")
     r.add_argument("--R", type=int, help="max epochs per config (default: the dataset's T)")
-    r.add_argument("--eta", type=int)
+    r.add_argument("--eta", type=int, help="Hyperband discard rate for every algorithm (default 3; demo 2)")
+    r.set_defaults(default_eta=3)
     r.add_argument("--seeds", default="0-9", help="e.g. 0-9 or 1,3,5")
     r.add_argument("--accounting", default="resume", choices=["resume", "scratch", "both"])
     r.add_argument("--workers", type=int, default=1, help="simulated parallel workers")
     r.add_argument("--cost", default="epochs", choices=["epochs", "seconds"],
                    help="simulated time of an epoch: 1 unit, or the recorded seconds")
-    r.add_argument("--set", action="append", metavar="KEY=VALUE", help="algorithm parameter, e.g. --set d=15")
+    r.add_argument("--set", action="append", metavar="KEY=VALUE",
+                   help="algorithm parameter, e.g. --set d=15 (all) or --set swift.d=15 (one algorithm)")
     r.add_argument("--baseline", default="hyperband", help="algorithm the speed-up is measured against ('' = none)")
     r.add_argument("--backend", default="sequential", choices=["sequential", "joblib", "mpi"])
     r.add_argument("--jobs", type=int, default=-1, help="joblib processes")

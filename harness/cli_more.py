@@ -7,6 +7,9 @@ import argparse
 from .datasets import DEFAULT_DATASET
 
 DEMO_ALGORITHMS = ("hyperband", "swift", "fhyperband", "asha", "random")
+# 5 consecutive Hyperband iterations (Baker et al. use 40) so the predictors get data; f-Hyperband's
+# SRMs need d full curves per rung: 100 (SPEC default) takes ~40 iterations on this small pool
+DEMO_SETTINGS = {"n_runs": 5, "fhyperband.d": 30}
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -16,6 +19,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     _ensure_registered()
     if not args.algorithm:
         args.algorithm = [a for a in DEMO_ALGORITHMS if a in ALGORITHMS]
+    given = {s.split("=", 1)[0] for s in args.set or []}
+    args.set = [*(args.set or []), *(f"{k}={v}" for k, v in DEMO_SETTINGS.items() if k not in given)]
     return cmd_replay(args)
 
 
@@ -56,7 +61,7 @@ def add_more_commands(sub: argparse._SubParsersAction) -> None:
 
     d = sub.add_parser("demo", help=f"the main job: compare the algorithms on the embedded '{DEFAULT_DATASET}'")
     add_replay_args(d, default_dataset=DEFAULT_DATASET)
-    d.set_defaults(func=cmd_demo, plot=None)
+    d.set_defaults(func=cmd_demo, plot=None, default_eta=2)
 
     ab = sub.add_parser("ab", help="paired A/B comparison of two algorithms on the same seeds")
     ab.add_argument("--dataset", "-d", required=True)

@@ -40,10 +40,12 @@ def _sh(cs: CurveSet, p: dict[str, Any]) -> Scheduler:
 
 def _random(cs: CurveSet, p: dict[str, Any]) -> Scheduler:
     from .algorithms.hyperband import RandomSearch
-    from .hb import hyperband_configs
+    from .hb import hyperband_epochs
 
     R = p.get("R", cs.n_epochs)
-    return RandomSearch(R=R, n=p.get("n", max(1, hyperband_configs(R, p.get("eta", 3)) // 4)))
+    # default: as many full trainings as fit in the epochs of n_runs Hyperband iterations
+    n = p.get("n", max(1, p.get("n_runs", 1) * hyperband_epochs(R, p.get("eta", 3)) // R))
+    return RandomSearch(R=R, n=n)
 
 
 #: algorithm name -> factory(curves, params) -> Scheduler. Extended by other modules via ``register``.
