@@ -19,7 +19,7 @@ from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -35,10 +35,11 @@ class Decision(enum.Enum):
     STOP = "stop"  # end this job and terminate the trial
 
 
-@dataclass(frozen=True, slots=True)
-class Job:
+class Job(NamedTuple):
+    """Train ``trial`` up to ``epoch`` (absolute, 1-based); immutable and cheap to create."""
+
     trial: int
-    epoch: int  # train the trial up to this epoch (absolute, 1-based)
+    epoch: int
     report_at: tuple[int, ...] = ()  # intermediate epochs at which on_result is called too
     every_epoch: bool = False  # call on_result after every epoch
 
@@ -73,7 +74,10 @@ class Oracle:
             rows = self.rng.choice(self.n_configs, size=n, replace=True)
         else:
             rows = self.rng.choice(self.n_configs, size=n, replace=False)
-        return [self.new_trial(r) for r in rows]
+        first = len(self.trial_config)
+        self.trial_config.extend(rows.tolist())
+        self.trained.extend([0] * n)
+        return list(range(first, first + n))
 
     @property
     def n_trials(self) -> int:
@@ -200,19 +204,22 @@ class SynchronousScheduler(Scheduler):
         return None
 
     def on_result(self, trial: int, epoch: int, loss: float) -> Decision:
-        job = self._running[trial]
         decision = Decision.CONTINUE
-        if epoch < job.epoch and self._batch is not None and self._batch.on_checkpoint is not None:
-            decision = self._batch.on_checkpoint(trial, epoch, loss)
-        if epoch >= job.epoch or decision is not Decision.CONTINUE:
-            del self._running[trial]
-            self._results[trial] = (epoch, loss)
-            if decision is Decision.STOP:
-                self.stopped.add(trial)
-            if epoch >= self.max_epoch:
-                self.reached.append((trial, loss))
-            if not self._queue and not self._running:
-                self._advance(self._results)
+        if epoch < self._running[trial].epoch:  # an intermediate report
+            hook = self._batch.on_checkpoint if self._batch is not None else None
+            if hook is not None:
+                decision = hook(trial, epoch, loss)
+            if decision is Decision.CONTINUE:
+                return decision
+        # the job ends here (target reached, paused or stopped)
+        del self._running[trial]
+        self._results[trial] = (epoch, loss)
+        if decision is Decision.STOP:
+            self.stopped.add(trial)
+        if epoch >= self.max_epoch:
+            self.reached.append((trial, loss))
+        if not self._queue and not self._running:
+            self._advance(self._results)
         return decision
 
     @property
@@ -279,24 +286,85 @@ def simulate(
         raise ValueError(f"cost is {cost!r}, but must be 'epochs' or 'seconds'")
 
     scheduler.start(oracle, algo_rng)
+    reached: list[tuple[int, int, float, float]] = []
+    if workers == 1:
+        now, busy = _run_single_worker(oracle, scheduler, accounting, cum, reached, max_jobs)
+    else:
+        now, busy = _run_event_heap(oracle, scheduler, accounting, workers, cum, reached, max_jobs)
+    trace = Trace(
+        epochs_used=oracle.epochs_used,
+        makespan=now,
+        n_trials=oracle.n_trials,
+        reached=reached,
+        trial_config=list(oracle.trial_config),
+        busy_time=busy,
+    )
+    return oracle, trace
+
+
+def _next_report(job: Job, after: int) -> int:
+    if job.every_epoch:
+        return after + 1
+    for e in job.report_at:
+        if e > after:
+            return min(e, job.epoch)
+    return job.epoch
+
+
+def _run_single_worker(oracle: Oracle, scheduler: Scheduler, accounting: str, cum: np.ndarray | None,
+                       reached: list[tuple[int, int, float, float]], max_jobs: int) -> tuple[float, float]:
+    """One worker: jobs run back to back, so no event heap is needed (same order as the heap)."""
+    loss, trained, trial_config = oracle.loss, oracle.trained, oracle.trial_config
+    resume = accounting == "resume"
+    max_epoch, n_epochs = scheduler.max_epoch, oracle.n_epochs
+    reached_set: set[int] = set()
+    now = 0.0
+    started = 0
+    while not scheduler.finished:
+        job = scheduler.suggest()
+        if job is None:
+            if scheduler.finished:
+                break
+            raise RuntimeError(f"{scheduler.name}: no job running and suggest() returned None (deadlock)")
+        if not 1 <= job.epoch <= n_epochs:
+            oracle._check_epoch(job.epoch)
+        started += 1
+        if started > max_jobs:
+            raise RuntimeError(f"{scheduler.name}: more than {max_jobs} jobs; scheduler does not terminate")
+        t = job.trial
+        config = trial_config[t]
+        begin = min(trained[t] if resume else 0, job.epoch)
+        while True:
+            epoch = _next_report(job, begin) if begin < job.epoch else job.epoch
+            now += (epoch - begin) if cum is None else float(cum[config, epoch] - cum[config, begin])
+            if epoch > begin:
+                oracle.epochs_used += epoch - begin
+            if epoch > trained[t]:
+                trained[t] = epoch
+            value = float(loss[config, epoch - 1])
+            if epoch >= max_epoch and t not in reached_set:
+                reached_set.add(t)
+                reached.append((t, oracle.epochs_used, now, value))
+            decision = scheduler.on_result(t, epoch, value)
+            if epoch >= job.epoch or decision is not Decision.CONTINUE:
+                break
+            begin = epoch
+    return now, now
+
+
+def _run_event_heap(oracle: Oracle, scheduler: Scheduler, accounting: str, workers: int, cum: np.ndarray | None,
+                    reached: list[tuple[int, int, float, float]], max_jobs: int) -> tuple[float, float]:
+    """``workers`` simulated workers on an event heap keyed (time, seq)."""
     heap: list[tuple[float, int, int]] = []  # (time, seq, worker)
     slots: dict[int, tuple[Job, int, int]] = {}  # worker -> (job, start epoch, next report epoch)
     free = list(range(workers - 1, -1, -1))
     seq = 0
     now = 0.0
     busy = 0.0
-    reached: list[tuple[int, int, float, float]] = []
     reached_set: set[int] = set()
     max_epoch = scheduler.max_epoch
     started = 0
-
-    def next_report(job: Job, after: int) -> int:
-        if job.every_epoch:
-            return after + 1
-        for e in job.report_at:
-            if e > after:
-                return min(e, job.epoch)
-        return job.epoch
+    next_report = _next_report
 
     def duration(config: int, a: int, b: int) -> float:
         if cum is None:
@@ -345,15 +413,7 @@ def simulate(
         else:
             del slots[w]
             free.append(w)
-    trace = Trace(
-        epochs_used=oracle.epochs_used,
-        makespan=now,
-        n_trials=oracle.n_trials,
-        reached=reached,
-        trial_config=list(oracle.trial_config),
-        busy_time=busy,
-    )
-    return oracle, trace
+    return now, busy
 
 
 def stable_top(trials: Iterable[int], losses: Iterable[float], k: int) -> list[int]:

@@ -97,12 +97,18 @@ class CurveSet:
         return self.curves[:, :, list(self.metrics).index(metric)]
 
     def loss(self, metric: str | None = None) -> np.ndarray:
-        """(N, T) values as a loss to MINIMISE (SPEC 0.1: -y for "max" metrics); NaN -> +inf."""
+        """(N, T) values as a loss to MINIMISE (SPEC 0.1: -y for "max" metrics); NaN -> +inf.
+
+        Computed once per metric and cached (read-only); the curve set is immutable."""
         metric = metric or self.objective
-        y = self.curve(metric)
-        loss = -y if self.metrics[metric] == "max" else y.copy()
-        loss[~np.isfinite(loss)] = np.inf
-        return loss
+        cache = self.__dict__.setdefault("_loss_cache", {})
+        if metric not in cache:
+            y = self.curve(metric)
+            loss = -y if self.metrics[metric] == "max" else y.copy()
+            loss[~np.isfinite(loss)] = np.inf
+            loss.flags.writeable = False
+            cache[metric] = loss
+        return cache[metric]
 
     @property
     def mask(self) -> np.ndarray:
