@@ -8,6 +8,7 @@ exactly ``R``; each round keeps ``max(floor(n_i / eta), 1)`` trials.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 ACCOUNTING = ("resume", "scratch")
 
@@ -68,8 +69,13 @@ def bracket(R: int, eta: int, s: int, s_max: int | None = None) -> Bracket:
 
 def brackets(R: int, eta: int) -> list[Bracket]:
     """All brackets of one Hyperband iteration, in execution order ``s_max .. 0``."""
+    return list(_brackets(R, eta))
+
+
+@lru_cache(maxsize=256)
+def _brackets(R: int, eta: int) -> tuple[Bracket, ...]:
     s_max = max_bracket(R, eta)
-    return [bracket(R, eta, s, s_max) for s in range(s_max, -1, -1)]
+    return tuple(bracket(R, eta, s, s_max) for s in range(s_max, -1, -1))
 
 
 def bracket_epochs(b: Bracket, accounting: str = "resume") -> int:

@@ -75,8 +75,8 @@ def make_record(cs: CurveSet, oracle: Oracle, trace: Trace, sched: Scheduler, *,
         cid = str(cs.ids[c])
         ret_T, ret_R = float(final_T[c]), float(final_R[c])
         reg, reg_R = ret_T - opt, ret_R - float(final_R.min())
-        hit = next(x for x in trace.reached if x[0] == inc)
-        t_best, e_best = hit[2], hit[1]
+        hit = next((x for x in trace.reached if x[0] == inc), None)  # None: returned before reaching R
+        t_best, e_best = (hit[2], hit[1]) if hit else (math.nan, -1)
     return RunRecord(
         dataset=cs.name,
         dataset_hash=cs.content_hash(),

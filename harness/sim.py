@@ -270,8 +270,8 @@ def simulate(
     """
     if workers < 1:
         raise ValueError(f"workers is {workers}, but must be >= 1")
-    root = np.random.default_rng(seed)
-    sample_rng, algo_rng = root.spawn(2)
+    # two independent streams (SPEC 0.3): configuration sampling, and the algorithm's own randomness
+    sample_rng, algo_rng = np.random.default_rng([seed, 0]), np.random.default_rng([seed, 1])
     oracle = Oracle(curves, accounting=accounting, rng=sample_rng)
     if cost == "epochs":
         cum = None
@@ -331,13 +331,16 @@ def _run_single_worker(oracle: Oracle, scheduler: Scheduler, accounting: str, cu
         started += 1
         if started > max_jobs:
             raise RuntimeError(f"{scheduler.name}: more than {max_jobs} jobs; scheduler does not terminate")
-        t = job.trial
+        t, target = job.trial, job.epoch
         config = trial_config[t]
-        begin = min(trained[t] if resume else 0, job.epoch)
+        begin = trained[t] if resume else 0
+        if begin > target:
+            begin = target
+        plain = not job.report_at and not job.every_epoch
         while True:
-            epoch = _next_report(job, begin) if begin < job.epoch else job.epoch
-            now += (epoch - begin) if cum is None else float(cum[config, epoch] - cum[config, begin])
+            epoch = target if plain or begin >= target else _next_report(job, begin)
             if epoch > begin:
+                now += (epoch - begin) if cum is None else float(cum[config, epoch] - cum[config, begin])
                 oracle.epochs_used += epoch - begin
             if epoch > trained[t]:
                 trained[t] = epoch
@@ -346,7 +349,7 @@ def _run_single_worker(oracle: Oracle, scheduler: Scheduler, accounting: str, cu
                 reached_set.add(t)
                 reached.append((t, oracle.epochs_used, now, value))
             decision = scheduler.on_result(t, epoch, value)
-            if epoch >= job.epoch or decision is not Decision.CONTINUE:
+            if epoch >= target or decision is not Decision.CONTINUE:
                 break
             begin = epoch
     return now, now
@@ -419,5 +422,6 @@ def _run_event_heap(oracle: Oracle, scheduler: Scheduler, accounting: str, worke
 def stable_top(trials: Iterable[int], losses: Iterable[float], k: int) -> list[int]:
     """The ``k`` trials with the smallest losses, best first; ties keep the input order."""
     trials = list(trials)
-    order = np.argsort(np.asarray(list(losses), dtype=float), kind="stable")
+    vals = [float(v) for v in losses]
+    order = sorted(range(len(vals)), key=vals.__getitem__)  # Python's sort is stable
     return [trials[j] for j in order[:k]]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -26,7 +28,7 @@ def test_scheduler_contract(pool, algo):
     params = {"R": 20, "eta": 3, **FAST.get(algo, {})}
     a = run_cell(Cell("pool", algo, params, seed=1), curves=pool)
     b = run_cell(Cell("pool", algo, params, seed=1), curves=pool)
-    assert a.to_json() == b.to_json(), "same seed must give the same run"
+    assert json.dumps(a.to_json()) == json.dumps(b.to_json()), "same seed must give the same run"
     assert a.epochs > 0 and a.n_trials > 0
     assert a.returned_config_id is not None
     assert a.regret >= 0 and np.isfinite(a.returned_final)

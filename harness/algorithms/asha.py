@@ -101,8 +101,20 @@ class ASHA(Scheduler):
         return self.committed >= self.budget and not self.running or (
             not self.running and self.oracle.n_trials >= 10 * self.oracle.n_configs)
 
+    def incumbent(self) -> int | None:
+        """Best trial at R; if no trial reached R within the budget, the best of the highest non-empty rung."""
+        if self.reached:
+            return super().incumbent()
+        for done in reversed(self.results):
+            if done:
+                items = list(done.items())
+                return items[int(np.argmin([v for _, v in items]))][0]
+        return None
+
     def extra_record(self) -> dict[str, Any]:
-        return {"new_trials": self.n_new, "rung_sizes": [len(r) for r in self.results]}
+        top = max((k for k, r in enumerate(self.results) if r), default=-1)
+        return {"new_trials": self.n_new, "rung_sizes": [len(r) for r in self.results],
+                "incumbent_rung_epoch": self.rungs[top] if top >= 0 else None}
 
 
 class SwiftASHA(ASHA):
