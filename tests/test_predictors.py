@@ -192,3 +192,50 @@ def test_qsvr_offline_small_case_is_seeded_and_predicts(mlpf):
     assert r2(y[te, -1], a.predict(X[te])) > 0.5
     big = QSVRPred(num_reads=20, num_sweeps=20, seed=0).fit(X[:60], y[:60, -1])
     assert big.X_.shape[0] == 20  # subsampled to 120 qubits / (2K)
+
+
+# ---------------------------------------------------------------------------------------------- LCE
+
+
+def test_lce_extrapolates_a_known_family():
+    from harness.predictors.lce import LCEPred, _f
+
+    t = np.arange(1, 41, dtype=float)
+    curve = _f("pow3", t, np.array([0.9, 0.6, 0.7]))
+    lce = LCEPred(T=40, mode="max").fit_bounds(np.array([[0.0, 1.0]]))
+    m, s = lce.predict_dist_curve(curve[:12])
+    assert abs(m - curve[-1]) < 0.02 and s > 0
+    assert lce.prob_better(curve[:12], curve[-1] + 0.3) < 0.05  # Domhan: terminate
+    loss = LCEPred(T=40, mode="min").fit_bounds(np.array([[0.0, 1.0]]))
+    m2, _ = loss.predict_dist_curve(1 - curve[:12])
+    assert abs(m2 - (1 - curve[-1])) < 0.02
+    assert LCEPred(T=40).predict_dist_curve(curve[:2])[0] == curve[1]  # too short: last seen value
+
+
+def test_lce_on_real_curves_in_the_protocol(shared_curves):
+    from harness.datasets import load_dataset
+
+    cs = load_dataset("nasbench_nlp_wikitext2")
+    df = run_protocol(cs, [Task("lce", "TS", 50)], repeats=1, lce_test=10, progress=False)
+    assert df.r2.iloc[0] > 0.5 and df.n_test.iloc[0] == 10
+
+
+def test_predict_cli_writes_tables_and_detects_regressions(tmp_path, fake, capsys):
+    from harness.cli import main
+    from harness.store import save
+
+    ds = str(save(fake, tmp_path / "fake"))
+    args = ["predict", "-d", ds, "-e", "table1", "--repeats", "2", "--budget", "tiny", "--n-train", "30", "-q"]
+    assert main([*args, "--out-dir", str(tmp_path / "a")]) == 0
+    assert (tmp_path / "a" / "table1.md").read_text().count("±") == 4
+    import pandas as pd
+
+    base = pd.read_csv(tmp_path / "a" / "table1.csv")
+    base.loc[base.method == "blr", "r2"] += 0.5  # pretend the baseline was much better
+    base.to_csv(tmp_path / "base.csv", index=False)
+    assert main([*args, "--out-dir", str(tmp_path / "b"), "--baseline", str(tmp_path / "base.csv")]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL fake/blr/TS+AP+HP/25" in out and "FAIL fake/nusvr" not in out
+    assert main(["predict", "-d", ds, "-e", "fig3", "--repeats", "1", "--budget", "tiny", "--n-train", "30", "-q",
+                 "--fractions", "25,50", "--out-dir", str(tmp_path / "c")]) == 0
+    assert (tmp_path / "c" / "fig3.png").stat().st_size > 1000

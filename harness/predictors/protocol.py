@@ -98,8 +98,10 @@ def aggregate(df: pd.DataFrame, by: Iterable[str] = ("dataset", "method", "featu
 
 
 def regression_check(current: pd.DataFrame, baseline: pd.DataFrame, tolerance: float) -> list[str]:
-    """Cells (by dataset/method/features/fraction) whose mean R^2 fell more than ``tolerance`` (R^2 units)."""
+    """Cells (by dataset/method/features/fraction) whose mean R^2 fell more than ``tolerance`` (R^2 units).
+    Only datasets present in ``current`` are compared; a cell of such a dataset missing in ``current`` fails."""
     key = ["dataset", "method", "features", "fraction"]
+    baseline = baseline[baseline["dataset"].isin(set(current["dataset"]))]
     cur = aggregate(current).set_index(key)["mean"]
     base = aggregate(baseline).set_index(key)["mean"]
     failures = []

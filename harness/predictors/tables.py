@@ -1,0 +1,123 @@
+"""Baker et al. prediction experiments as tables and figures: Table 1 (model zoo), Table 2 (feature
+ablation), Figure 3 (R^2 vs observed fraction) and Table 8 (out-of-distribution splits)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..store import CurveSet
+from .features import FeatureBuilder
+from .protocol import Task, aggregate, run_protocol
+
+EXPERIMENTS = ("table1", "table2", "fig3", "table8")
+TABLE1_METHODS = ("nusvr", "ols", "blr", "rf")
+TABLE2_SETS = ("HP", "AP", "TS", "AP+HP", "TS+HP", "TS+AP", "TS+AP+HP")
+FIG3_METHODS = ("nusvr", "blr", "lastseen")
+FIG3_FRACTIONS = (5, 10, 20, 30, 40, 50, 60, 70, 80, 90)
+
+
+def usable_sets(cs: CurveSet, sets: tuple[str, ...]) -> list[str]:
+    out = []
+    for s in sets:
+        try:
+            FeatureBuilder(cs, s)(np.arange(2), 1)
+            out.append(s)
+        except ValueError:
+            continue
+    return out
+
+
+def tasks_for(experiment: str, cs: CurveSet, *, fractions: tuple[float, ...] = FIG3_FRACTIONS,
+              with_lce: bool = False, features: str = "TS+AP+HP") -> list[Task]:
+    if experiment not in EXPERIMENTS:
+        raise ValueError(f"experiment is {experiment!r}, but must be one of {EXPERIMENTS}")
+    feats = features if features in usable_sets(cs, (features,)) else "TS"
+    if experiment == "table1":
+        return [Task(m, feats, 25) for m in TABLE1_METHODS]
+    if experiment == "table2":
+        return [Task("nusvr", s, 25) for s in usable_sets(cs, TABLE2_SETS)]
+    if experiment == "table8":
+        return [Task("nusvr", feats, 25)]
+    methods = FIG3_METHODS + (("lce",) if with_lce else ())
+    return [Task(m, "TS" if m == "lastseen" else feats, f) for f in fractions for m in methods]
+
+
+def run_experiment(cs: CurveSet, experiment: str, *, repeats: int = 10, n_train: int = 100,
+                   budget: str | int = "cheap", seed: int = 0, swapped: bool = False, with_lce: bool = False,
+                   fractions: tuple[float, ...] = FIG3_FRACTIONS, split_column: str | None = None,
+                   progress: bool = True, lce_test: int = 40) -> pd.DataFrame:
+    tasks = tasks_for(experiment, cs, fractions=fractions, with_lce=with_lce)
+    if experiment != "table8":
+        df = run_protocol(cs, tasks, n_train=n_train, repeats=repeats, budget=budget, seed=seed, swapped=swapped,
+                          progress=progress, desc=experiment, lce_test=lce_test)
+        df.insert(0, "experiment", experiment)
+        return df
+    if split_column is None:
+        raise ValueError("table8 needs --split-column (an HP or AP column to split at its median)")
+    if split_column not in cs.configs.columns:
+        raise ValueError(f"split column {split_column!r} is not a column of {cs.name}")
+    v = cs.configs[split_column].to_numpy(dtype=float)
+    med = float(np.nanmedian(v))
+    below, above = np.flatnonzero(v <= med), np.flatnonzero(v > med)
+    frames = []
+    for name, tr, te in (("test>median", below, above), ("test<median", above, below)):
+        n = min(n_train, len(tr) - 1)
+        df = run_protocol(cs, tasks, n_train=n, repeats=repeats, budget=budget, seed=seed, swapped=swapped,
+                          train_side=tr, test_side=te, progress=progress, desc=f"table8 {name}")
+        df.insert(0, "experiment", "table8")
+        df["split"] = f"{split_column} {name} ({med:.4g})"
+        frames.append(df)
+    return pd.concat(frames, ignore_index=True)
+
+
+def markdown(df: pd.DataFrame, experiment: str) -> str:
+    """Rows = datasets, columns = methods / feature sets / fractions, cells 100 R^2 ± SE."""
+    by = ["dataset", "method", "features", "fraction"] + (["split"] if "split" in df.columns else [])
+    agg = aggregate(df, by=by)
+    if experiment == "table1":
+        col = "method"
+    elif experiment == "table2":
+        col = "features"
+    elif experiment == "table8":
+        col = "split"
+    else:
+        agg["col"] = agg["method"] + " @" + agg["fraction"].astype(str) + "%"
+        col = "col"
+    pivot = agg.pivot_table(index="dataset", columns=col, values="cell", aggfunc="first", sort=False)
+    lines = ["| dataset | " + " | ".join(map(str, pivot.columns)) + " |",
+             "|---|" + "|".join("---" for _ in pivot.columns) + "|"]
+    for ds, row in pivot.iterrows():
+        lines.append(f"| {ds} | " + " | ".join(str(x) if isinstance(x, str) else "n/a" for x in row) + " |")
+    return "\n".join(lines)
+
+
+def plot_fig3(df: pd.DataFrame, path: str | Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    datasets = list(dict.fromkeys(df["dataset"]))
+    fig, axes = plt.subplots(1, len(datasets), figsize=(4.2 * len(datasets), 3.6), squeeze=False)
+    agg = aggregate(df)
+    for ax, ds in zip(axes[0], datasets, strict=True):
+        for m, g in agg[agg.dataset == ds].groupby("method", sort=False):
+            g = g.sort_values("fraction")
+            ok = g["mean"] > 0  # Baker: absent points did not achieve a positive R^2
+            ax.errorbar(g["fraction"][ok], g["mean"][ok], yerr=(g["se_x100"] / 100)[ok], marker="o", ms=3,
+                        capsize=2, label=m)
+        ax.set_title(ds, fontsize=9)
+        ax.set_xlabel("% of learning curve observed")
+        ax.set_ylim(0, 1)
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("R² (test)")
+    axes[0][-1].legend(fontsize=7)
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
