@@ -98,6 +98,20 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reproduce(args: argparse.Namespace) -> int:
+    import time
+
+    from .reproduce import EXPERIMENTS, reproduce
+
+    names = args.experiments or list(EXPERIMENTS)
+    t0 = time.perf_counter()
+    reproduce(names, args.out_dir, quick=args.quick, n_jobs=args.jobs, progress=not args.quiet,
+              overrides=args.override)
+    print(f"wrote {args.out_dir}/README.md, manifest.json and {len(names)} experiments in "
+          f"{time.perf_counter() - t0:.0f} s")
+    return 0
+
+
 def add_more_commands(sub: argparse._SubParsersAction) -> None:
     from .cli import add_replay_args
 
@@ -137,3 +151,13 @@ def add_more_commands(sub: argparse._SubParsersAction) -> None:
     pr.add_argument("--tolerance", type=float, default=0.02, help="allowed drop of mean R^2 (R^2 units)")
     pr.add_argument("--quiet", "-q", action="store_true")
     pr.set_defaults(func=cmd_predict)
+
+    rp = sub.add_parser("reproduce", help="rebuild results/: the paper tables and figures (conf/reproduce/*.yaml)")
+    rp.add_argument("experiments", nargs="*", help="subset of: swift_mlpf table1 table2 fig3 fig3_lce fig4 fig6 "
+                                                    "swift_more (default: all)")
+    rp.add_argument("--out-dir", default="results")
+    rp.add_argument("--quick", action="store_true", help="reduced settings (the CI test)")
+    rp.add_argument("--jobs", type=int, default=-1, help="joblib processes (default: all cores)")
+    rp.add_argument("--override", action="append", help="hydra override applied to every experiment")
+    rp.add_argument("--quiet", "-q", action="store_true")
+    rp.set_defaults(func=cmd_reproduce)

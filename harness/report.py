@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -110,7 +111,9 @@ def plot_anytime(records: Sequence[RunRecord], path: str | Path, title: str = ""
             idx = np.searchsorted(e, grid, side="right") - 1
             ys.append(np.where(idx >= 0, v[np.maximum(idx, 0)], np.nan))
         if ys:
-            ax.plot(grid, np.nanmean(np.array(ys), axis=0), label=f"{name} ({acc})")
+            with warnings.catch_warnings():  # before any seed reached R the mean is NaN (not drawn)
+                warnings.simplefilter("ignore", RuntimeWarning)
+                ax.plot(grid, np.nanmean(np.array(ys), axis=0), label=f"{name} ({acc})")
     if records:
         ax.axhline(records[0].optimum_final, color="k", ls=":", lw=1, label="pool optimum")
     ax.set_xlabel("cumulative epochs")

@@ -110,7 +110,8 @@ class FHyperband(_SRMMixin, Hyperband):
                     if len(table) == self.d and r not in self.srms and r > 1:
                         self._train(r)
         self.rounds.append({"run": run, "s": b.s, "i": i, "n_trained": len(trials), "r_i": r,
-                            "stopped": sum(1 for t in trials if t in values and self.oracle.trained[t] < r)})
+                            "stopped": sum(1 for t in trials if t in values and self.oracle.trained[t] < r),
+                            "epochs": self.oracle.epochs_used})
 
         return stable_top(trials, [-values[t] for t in trials], rung.keep)
 

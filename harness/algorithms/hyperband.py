@@ -50,7 +50,8 @@ class Hyperband(SynchronousScheduler):
         rung = b.rungs[i]
         res = yield Batch([Job(t, rung.r_i) for t in trials])
         losses = [res[t][1] for t in trials]
-        self.rounds.append({"run": run, "s": b.s, "i": i, "n_trained": len(trials), "r_i": rung.r_i})
+        self.rounds.append({"run": run, "s": b.s, "i": i, "n_trained": len(trials), "r_i": rung.r_i,
+                            "epochs": self.oracle.epochs_used})
         return stable_top(trials, losses, rung.keep)
 
     def log_record(self) -> list[dict[str, Any]]:

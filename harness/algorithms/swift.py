@@ -118,7 +118,7 @@ class SwiftHyperband(Hyperband):
                 yield Batch([Job(t, r_i) for t in sel])
         losses = [self.oracle.value(t, r_i) if self.oracle.trained[t] >= r_i else math.inf for t in trials]
         self.rounds.append({"run": run, "s": b.s, "i": i, "n_trained": len(trials), "r_i": r_i, "p": p,
-                            "full": len(full), "part": len(part), "n_next": n_next})
+                            "full": len(full), "part": len(part), "n_next": n_next, "epochs": self.oracle.epochs_used})
 
         return stable_top(trials, losses, rung.keep)
 
