@@ -120,3 +120,14 @@ def test_cifar_subset_and_resnet_build(shared_train):
         out = model(data.x_train[:4])
         assert out.shape == (4, 10)
         assert arch_features(c, model)["n_weights"] > 0
+
+
+def test_shards_write_one_run_dir_and_merge(tmp_path):
+    for shard in (0, 1):
+        Run(_cfg(tmp_path, n_configs=4, epochs=1, n_shards=2, shard=shard)).execute()
+        if shard == 0:
+            with pytest.raises(ValueError, match="2 of 4 configs are unfinished"):
+                export(tmp_path / "run")
+            assert export(tmp_path / "run", allow_partial=True).n_configs == 2
+    cs = export(tmp_path / "run")
+    assert list(cs.ids) == [f"metaqnn_{i:05d}" for i in range(4)]

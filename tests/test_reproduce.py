@@ -1,0 +1,40 @@
+"""A reduced ``harness reproduce`` (the --quick settings of conf/reproduce/*.yaml) builds every artifact."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from harness.cli import main
+from harness.reproduce import EXPERIMENTS, load_config
+
+
+def test_configs_load_and_quick_overrides_apply():
+    full, quick = load_config("swift_mlpf"), load_config("swift_mlpf", quick=True)
+    assert full["seeds"] == 10 and quick["seeds"] == 2
+    assert quick["params"] == {"R": 100, "eta": 2}  # nested dicts merge, not replace
+    assert load_config("fig6", quick=True)["params"]["Delta"] == 0.95
+    with pytest.raises(ValueError, match="experiment is 'nope'"):
+        load_config("nope")
+
+
+def test_quick_reproduce_builds_results(tmp_path, shared_curves, capsys):
+    assert main(["reproduce", "--quick", "--out-dir", str(tmp_path), "-q", "--jobs", "2"]) == 0
+    for name in EXPERIMENTS:
+        assert (tmp_path / f"{name}.md").is_file(), name
+        assert (tmp_path / f"{name}.csv").stat().st_size > 0, name
+    for png in ("fig3.png", "fig4.png", "fig6_digits_cnn_per_run.png", "swift_mlpf_swifthb_mlpf_delphes_anytime.png"):
+        assert (tmp_path / png).stat().st_size > 1000, png
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert manifest["quick"] is True
+    assert manifest["datasets"]["swifthb_mlpf_delphes"]["hash"].startswith("sha256:")
+    swift = pd.read_csv(tmp_path / "swift_mlpf.csv")
+    hb = swift[swift.algorithm == "hyperband"]
+    assert hb.epochs.iloc[0].startswith("3213.0")
+    assert len(swift) == 3  # Hyperband, Swift + SVR, Swift + QSVR
+    readme = (tmp_path / "README.md").read_text()
+    assert "QUICK run" in readme and "2926.3 ± 39.9" in readme and "97.22 ± 0.31" in readme
+    t1 = pd.read_csv(tmp_path / "table1.csv")
+    assert set(t1.method) == {"nusvr", "ols", "blr", "rf"}
