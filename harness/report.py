@@ -120,6 +120,13 @@ def plot_anytime(records: Sequence[RunRecord], path: str | Path, title: str = ""
     ax.set_ylabel("true final value of incumbent (mean over seeds)")
     ax.set_title(title)
     ax.legend(fontsize=7)
+    return save_figure(fig, path)
+
+
+def save_figure(fig: Any, path: str | Path) -> Path:
+    """tight_layout, create the folder, write a 120-dpi PNG and close the figure."""
+    import matplotlib.pyplot as plt
+
     fig.tight_layout()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -22,7 +22,7 @@ from tqdm.auto import tqdm
 
 from .datasets import REPO_ROOT, load_dataset
 from .metrics import RunRecord, summarize
-from .report import plot_anytime, summary_table, to_markdown, write_jsonl
+from .report import plot_anytime, save_figure, summary_table, to_markdown, write_jsonl
 from .runner import Cell, run_cell
 
 CONF_DIR = REPO_ROOT / "conf" / "reproduce"
@@ -154,9 +154,7 @@ def _write_earlystop(cfg: dict[str, Any], recs: list[RunRecord], out: Path) -> d
         ax.set_xlabel("Δ")
         ax.set_ylabel("speed-up N·T / epochs")
         ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(out / f"{cfg['experiment']}.png", dpi=120)
-    plt.close(fig)
+    save_figure(fig, out / f"{cfg['experiment']}.png")
     return {"rows": rows}
 
 
@@ -216,7 +214,7 @@ def _per_run_speedup(rs: list[RunRecord], png: Path) -> str:
         return [out[k] for k in sorted(out)]
 
     lines: list[str] = []
-    plt.figure(figsize=(5, 3.4))
+    fig = plt.figure(figsize=(5, 3.4))
     for acc in sorted({r.accounting for r in rs}):
         hb = {r.seed: per_run(r) for r in rs if r.algorithm == "hyperband" and r.accounting == acc}
         fh = {r.seed: per_run(r) for r in rs if r.algorithm == "fhyperband" and r.accounting == acc}
@@ -230,9 +228,7 @@ def _per_run_speedup(rs: list[RunRecord], png: Path) -> str:
     plt.xlabel("Hyperband run")
     plt.ylabel("cumulative epochs HB / f-HB")
     plt.legend(fontsize=7)
-    plt.tight_layout()
-    plt.savefig(png, dpi=120)
-    plt.close()
+    save_figure(fig, png)
     return "\n".join(f"- {x}" for x in lines) + "\n"
 
 

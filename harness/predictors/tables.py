@@ -115,9 +115,6 @@ def plot_fig3(df: pd.DataFrame, path: str | Path) -> Path:
         ax.grid(alpha=0.3)
     axes[0][0].set_ylabel("R² (test)")
     axes[0][-1].legend(fontsize=7)
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    from ..report import save_figure
+
+    return save_figure(fig, path)
