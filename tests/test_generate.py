@@ -131,3 +131,12 @@ def test_shards_write_one_run_dir_and_merge(tmp_path):
             assert export(tmp_path / "run", allow_partial=True).n_configs == 2
     cs = export(tmp_path / "run")
     assert list(cs.ids) == [f"metaqnn_{i:05d}" for i in range(4)]
+
+
+def test_ptb_word_level_loader(shared_train):
+    from generate.data import load_text
+
+    d = load_text("ptb", shared_train, level="word", n_train=5000, n_val=1000, seq_len=35)
+    assert len(d.train) == 5000 and len(d.val) == 1000 and 1000 < d.vocab <= 10_001
+    with pytest.raises(FileNotFoundError, match="ptb.valid.txt: Penn Treebank text not found"):
+        load_text("ptb", shared_train / "nowhere")

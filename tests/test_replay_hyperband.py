@@ -151,3 +151,23 @@ def test_cli_bad_dataset_one_line_error(tmp_path, capsys):
     assert main(["replay", "-d", str(tmp_path), "-q"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: ") and "metadata.json: invalid JSON" in err and "\n" not in err
+
+
+def test_ab_command_reports_paired_statistics(tmp_path, fake, capsys):
+    from harness.store import save
+
+    ds = str(save(fake, tmp_path / "fake"))
+    rc = main(["ab", "-d", ds, "--a", "hyperband", "--b", "swift", "--set-b", "d=5", "--R", "20", "--eta", "2",
+               "--seeds", "0-5", "-q"])
+    assert rc == 0
+    out = capsys.readouterr().out
+    assert "A = hyperband" in out and "B = swift {'R': 20, 'eta': 2, 'd': 5}" in out
+    epochs_line = next(line for line in out.splitlines() if line.startswith("epochs"))
+    assert "wilcoxon p=" in epochs_line and "A-B +" in epochs_line  # Swift never uses more epochs
+
+
+def test_per_algorithm_set_applies_to_one_algorithm(mlpf, capsys):
+    assert main(["replay", "-d", "swifthb_mlpf_delphes", "-a", "swift", "-a", "fhyperband", "--R", "100", "--eta",
+                 "2", "--seeds", "0", "-q", "--set", "swift.d=7", "--set", "fhyperband.d=20"]) == 0
+    out = capsys.readouterr().out
+    assert "swift[predictor=swift_svr,d=7" in out and "fhyperband[predictor=nusvr,Delta=0.95,d=20" in out
