@@ -106,7 +106,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     names = args.experiments or list(EXPERIMENTS)
     t0 = time.perf_counter()
     reproduce(names, args.out_dir, quick=args.quick, n_jobs=args.jobs, progress=not args.quiet,
-              overrides=args.override)
+              overrides=args.override, resume=not args.fresh)
     print(f"wrote {args.out_dir}/README.md, manifest.json and {len(names)} experiments in "
           f"{time.perf_counter() - t0:.0f} s")
     return 0
@@ -159,5 +159,6 @@ def add_more_commands(sub: argparse._SubParsersAction) -> None:
     rp.add_argument("--quick", action="store_true", help="reduced settings (the CI test)")
     rp.add_argument("--jobs", type=int, default=-1, help="joblib processes (default: all cores)")
     rp.add_argument("--override", action="append", help="hydra override applied to every experiment")
+    rp.add_argument("--fresh", action="store_true", help="ignore unit results cached by an earlier run")
     rp.add_argument("--quiet", "-q", action="store_true")
     rp.set_defaults(func=cmd_reproduce)

@@ -7,6 +7,7 @@ cell) that run in parallel with joblib; results are assembled per experiment in 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import platform
 import subprocess
@@ -16,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import joblib
 import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
@@ -65,6 +67,30 @@ def _unit_predict(cfg: dict[str, Any], dataset: str) -> pd.DataFrame:
 
 def _unit_cell(cell: Cell) -> RunRecord:
     return run_cell(cell)
+
+
+def code_hash() -> str:
+    """sha256 of the harness sources: cached unit results are reused only by the same code."""
+    h = hashlib.sha256()
+    for p in sorted((REPO_ROOT / "harness").rglob("*.py")):
+        h.update(p.relative_to(REPO_ROOT).as_posix().encode())
+        h.update(p.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def _cached(cache: Path | None, fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
+    """Run a unit, or load its result saved by an earlier (possibly crashed) run of the same code."""
+    if cache is None:
+        return fn(*args)
+    key = hashlib.sha256(repr((fn.__name__, args)).encode()).hexdigest()[:24]
+    path = cache / f"{key}.pkl"
+    if path.is_file():
+        return joblib.load(path)
+    res = fn(*args)
+    tmp = path.with_suffix(".tmp")
+    joblib.dump(res, tmp)
+    tmp.replace(path)
+    return res
 
 
 def _units(cfg: dict[str, Any]) -> list[tuple[Callable[..., Any], tuple[Any, ...]]]:
@@ -257,7 +283,9 @@ def _git_sha() -> str:
 
 
 def reproduce(names: list[str], out_dir: str | Path, *, quick: bool = False, n_jobs: int = -1,
-              progress: bool = True, overrides: list[str] | None = None) -> dict[str, Any]:
+              progress: bool = True, overrides: list[str] | None = None, resume: bool = True) -> dict[str, Any]:
+    """Unit results are saved under ``<out_dir>/.units/<code hash>/`` as they finish, so a crash loses
+    nothing and a rerun with the same code reuses them (``resume=False`` recomputes everything)."""
     from joblib import Parallel, delayed
 
     from .paper import write_readme
@@ -272,7 +300,10 @@ def reproduce(names: list[str], out_dir: str | Path, *, quick: bool = False, n_j
     t0 = time.perf_counter()
     par = Parallel(n_jobs=n_jobs, return_as="generator")
     results: dict[int, Any] = {}
-    gen = par(delayed(units[i][1])(*units[i][2]) for i in order)
+    cache = out / ".units" / f"{code_hash()}{'-quick' if quick else ''}" if resume else None
+    if cache is not None:
+        cache.mkdir(parents=True, exist_ok=True)
+    gen = par(delayed(_cached)(cache, units[i][1], units[i][2]) for i in order)
     for i, res in zip(order, tqdm(gen, total=len(units), desc="reproduce", disable=not progress), strict=True):
         results[i] = res
     wall = time.perf_counter() - t0
@@ -293,7 +324,7 @@ def reproduce(names: list[str], out_dir: str | Path, *, quick: bool = False, n_j
         hashes[d] = {"hash": cs.content_hash(), "configs": cs.n_configs, "epochs": cs.n_epochs}
     manifest = {"experiments": {n: {k: v for k, v in c.items()} for n, c in cfgs.items()}, "quick": quick,
                 "datasets": hashes, "versions": _versions(), "git_sha": _git_sha(), "wall_seconds": round(wall, 1),
-                "units": len(units), "command": f"harness reproduce {' '.join(names)}" + (" --quick" if quick else "")}
+                "units": len(units), "code_hash": code_hash(), "command": f"harness reproduce {' '.join(names)}" + (" --quick" if quick else "")}
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
     (out / "summary.json").write_text(json.dumps(summaries, indent=2, default=str) + "\n")
     write_readme(out, summaries, manifest)
