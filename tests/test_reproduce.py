@@ -38,3 +38,15 @@ def test_quick_reproduce_builds_results(tmp_path, shared_curves, capsys):
     assert "QUICK run" in readme and "2926.3 ± 39.9" in readme and "97.22 ± 0.31" in readme
     t1 = pd.read_csv(tmp_path / "table1.csv")
     assert set(t1.method) == {"nusvr", "ols", "blr", "rf"}
+
+
+def test_rerun_reuses_finished_units(tmp_path, shared_curves):
+    from harness.reproduce import reproduce
+
+    first = reproduce(["swift_mlpf"], tmp_path, quick=True, n_jobs=1, progress=False)
+    cached = list((tmp_path / ".units").rglob("*.pkl"))
+    assert len(cached) == 6  # 3 algorithms x 2 seeds
+    stamp = {p: p.stat().st_mtime_ns for p in cached}
+    second = reproduce(["swift_mlpf"], tmp_path, quick=True, n_jobs=1, progress=False)
+    assert second == first
+    assert all(p.stat().st_mtime_ns == t for p, t in stamp.items())  # loaded, not recomputed
