@@ -73,7 +73,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         frames.append(run_experiment(cs, args.experiment, repeats=args.repeats, n_train=args.n_train,
                                      budget=args.budget, seed=args.seed, swapped=args.r2_swapped,
                                      with_lce=args.with_lce, fractions=fractions, split_column=args.split_column,
-                                     progress=not args.quiet))
+                                     progress=not args.quiet, clip="none" if args.no_clip else "observed"))
     df = pd.concat(frames, ignore_index=True)
     md = markdown(df, args.experiment)
     print(md)
@@ -145,6 +145,8 @@ def add_more_commands(sub: argparse._SubParsersAction) -> None:
     pr.add_argument("--fractions", help="fig3: comma-separated percentages (default 5,10,20,...,90)")
     pr.add_argument("--with-lce", action="store_true", help="fig3: add Domhan curve extrapolation (slow)")
     pr.add_argument("--split-column", help="table8: HP/AP column split at its median")
+    pr.add_argument("--no-clip", action="store_true",
+                    help="keep raw predictions (default: clip to the range observed in the training curves ±10%%)")
     pr.add_argument("--r2-swapped", action="store_true", help="r2_score(y_pred, y_true) as in the ACAT notebooks")
     pr.add_argument("--out-dir", default="results/predict")
     pr.add_argument("--baseline", help="CSV of an earlier run: exit 1 if any cell's R^2 fell")

@@ -239,3 +239,16 @@ def test_predict_cli_writes_tables_and_detects_regressions(tmp_path, fake, capsy
     assert main(["predict", "-d", ds, "-e", "fig3", "--repeats", "1", "--budget", "tiny", "--n-train", "30", "-q",
                  "--fractions", "25,50", "--out-dir", str(tmp_path / "c")]) == 0
     assert (tmp_path / "c" / "fig3.png").stat().st_size > 1000
+
+
+def test_clipping_tames_extrapolation(fake):
+    from harness.predictors.protocol import clip_to_observed
+
+    train = np.array([[0.1, 0.5, 0.9], [0.2, 0.6, 0.8]])
+    np.testing.assert_allclose(clip_to_observed(np.array([-4.0, 0.5, 3.0]), train), [0.02, 0.5, 0.98])
+    raw = run_protocol(fake, [Task("nusvr", "TS", 25)], n_train=30, repeats=2, budget="tiny", progress=False,
+                       clip="none")
+    clipped = run_protocol(fake, [Task("nusvr", "TS", 25)], n_train=30, repeats=2, budget="tiny", progress=False)
+    assert np.all(clipped.r2.to_numpy() >= raw.r2.to_numpy() - 1e-12)
+    with pytest.raises(ValueError, match="clip is 'max'"):
+        run_protocol(fake, [Task("nusvr", "TS", 25)], n_train=30, repeats=1, clip="max", progress=False)

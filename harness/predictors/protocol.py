@@ -33,11 +33,26 @@ class Task:
     fraction: float
 
 
+CLIP_MODES = ("observed", "none")
+
+
+def clip_to_observed(pred: np.ndarray, train_curves: np.ndarray, margin: float = 0.1) -> np.ndarray:
+    """Clip predictions to the range of every value seen in the training curves, widened by ``margin``
+    of that range. A linear model extrapolating from an outlying test prefix can otherwise predict an
+    impossible value (an accuracy of -4 on MNIST) that alone decides R^2. (SPEC is silent; choice.)"""
+    lo, hi = float(np.nanmin(train_curves)), float(np.nanmax(train_curves))
+    m = margin * (hi - lo)
+    return np.clip(pred, lo - m, hi + m)
+
+
 def run_protocol(cs: CurveSet, tasks: Sequence[Task], *, n_train: int = 100, repeats: int = 10,
                  budget: str | int = "cheap", seed: int = 0, swapped: bool = False, lce_test: int = 40,
                  train_side: np.ndarray | None = None, test_side: np.ndarray | None = None,
-                 progress: bool = True, desc: str = "predict") -> pd.DataFrame:
-    """One row per (task, repeat). ``train_side``/``test_side`` restrict the pools (Table 8 OOD)."""
+                 progress: bool = True, desc: str = "predict", clip: str = "observed") -> pd.DataFrame:
+    """One row per (task, repeat). ``train_side``/``test_side`` restrict the pools (Table 8 OOD);
+    ``clip="observed"`` applies :func:`clip_to_observed` to every SRM prediction ("none": raw)."""
+    if clip not in CLIP_MODES:
+        raise ValueError(f"clip is {clip!r}, but must be one of {CLIP_MODES}")
     y = cs.curve()
     T = cs.n_epochs
     target = y[:, -1]
@@ -69,6 +84,8 @@ def run_protocol(cs: CurveSet, tasks: Sequence[Task], *, n_train: int = 100, rep
                 est = make_predictor(task.method, tau=tau, budget=budget, seed=int(rng.integers(2**31)))
                 est.fit(fb(tr, tau), target[tr])
                 pred = est.predict(fb(te, tau))
+                if clip == "observed":
+                    pred = clip_to_observed(pred, y[tr])
                 score, score_trim, n_test = r2(target[te], pred, swapped), math.nan, len(te)
             rows.append({"dataset": cs.name, "method": task.method, "features": task.features,
                          "fraction": task.fraction, "tau": tau, "repeat": rep, "r2": score, "r2_trimmed": score_trim,

@@ -48,11 +48,11 @@ def tasks_for(experiment: str, cs: CurveSet, *, fractions: tuple[float, ...] = F
 def run_experiment(cs: CurveSet, experiment: str, *, repeats: int = 10, n_train: int = 100,
                    budget: str | int = "cheap", seed: int = 0, swapped: bool = False, with_lce: bool = False,
                    fractions: tuple[float, ...] = FIG3_FRACTIONS, split_column: str | None = None,
-                   progress: bool = True, lce_test: int = 40) -> pd.DataFrame:
+                   progress: bool = True, lce_test: int = 40, clip: str = "observed") -> pd.DataFrame:
     tasks = tasks_for(experiment, cs, fractions=fractions, with_lce=with_lce)
     if experiment != "table8":
         df = run_protocol(cs, tasks, n_train=n_train, repeats=repeats, budget=budget, seed=seed, swapped=swapped,
-                          progress=progress, desc=experiment, lce_test=lce_test)
+                          progress=progress, desc=experiment, lce_test=lce_test, clip=clip)
         df.insert(0, "experiment", experiment)
         return df
     if split_column is None:
@@ -66,7 +66,7 @@ def run_experiment(cs: CurveSet, experiment: str, *, repeats: int = 10, n_train:
     for name, tr, te in (("test>median", below, above), ("test<median", above, below)):
         n = min(n_train, len(tr) - 1)
         df = run_protocol(cs, tasks, n_train=n, repeats=repeats, budget=budget, seed=seed, swapped=swapped,
-                          train_side=tr, test_side=te, progress=progress, desc=f"table8 {name}")
+                          train_side=tr, test_side=te, progress=progress, desc=f"table8 {name}", clip=clip)
         df.insert(0, "experiment", "table8")
         df["split"] = f"{split_column} {name} ({med:.4g})"
         frames.append(df)
