@@ -25,6 +25,7 @@ import platform
 import subprocess
 import sys
 import time
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -220,7 +221,7 @@ def train_epoch_group(members: list[Member], data: ImageData | TextData, epoch: 
                 live.remove(j)
                 continue
             torch.manual_seed(m.seed * 100_003 + epoch * 10_007 + step)  # dropout independent of grouping
-            ctx = torch.cuda.stream(streams[j]) if streams[j] is not None else _null()
+            ctx = torch.cuda.stream(streams[j]) if streams[j] is not None else nullcontext()
             with ctx:
                 x, y = batch
                 with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
@@ -245,14 +246,6 @@ def train_epoch_group(members: list[Member], data: ImageData | TextData, epoch: 
             rec.update(_evaluate(m, data, amp))
         rec["seconds"] = time.perf_counter() - t0[j]
         m.history.append(rec)
-
-
-class _null:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *a: Any) -> None:
-        return None
 
 
 # ---------------------------------------------------------------------------------------------

@@ -62,13 +62,8 @@ def register(name: str, factory: Callable[[CurveSet, dict[str, Any]], Scheduler]
 
 def _ensure_registered() -> None:
     # algorithms that live in modules with heavier imports register themselves on import
-    for mod in ("harness.algorithms.fhyperband", "harness.algorithms.swift", "harness.algorithms.asha",
-                "harness.algorithms.earlystop"):
-        try:
-            importlib.import_module(mod)
-        except ModuleNotFoundError as e:
-            if e.name != mod:
-                raise
+    for mod in ("harness.algorithms.fhyperband", "harness.algorithms.swift", "harness.algorithms.asha"):
+        importlib.import_module(mod)
 
 
 def make_scheduler(cs: CurveSet, algorithm: str, params: dict[str, Any]) -> Scheduler:

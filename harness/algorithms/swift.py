@@ -99,10 +99,9 @@ class SwiftHyperband(Hyperband):
             self.models[key] = model.fit(X, y)
         if part:
             if not full:  # guard (SPEC 3.2): only possible when n_next == 0
-                res2 = yield Batch([Job(part[0], r_i)])
+                yield Batch([Job(part[0], r_i)])
                 full.append(part.pop(0))
                 table.append(self.oracle.visible(full[-1])[:r_i].copy())
-                del res2
             if key in self.models:
                 thr = float(np.quantile([self.oracle.value(t, r_i) for t in full], self.q))
                 pred = self.models[key].predict(self._x(np.array([self.oracle.visible(t)[:p] for t in part])))
