@@ -117,3 +117,25 @@ def test_seconds_cost_with_workers_shows_stragglers(shared_curves):
     cs = load_dataset("nasbench_nlp_wikitext2")
     _, t = simulate(cs, make_scheduler(cs, "hyperband", {"R": 50, "eta": 3}), seed=0, workers=8, cost="seconds")
     assert t.busy_time / 8 < t.makespan  # idle workers waiting at rung barriers
+
+
+def test_reset_between_runs_forgets_the_predictors(pool):
+    keep = run_cell(Cell("pool", "swift", {"R": 20, "eta": 2, "d": 5, "n_runs": 3}, seed=2), curves=pool)
+    reset = run_cell(Cell("pool", "swift", {"R": 20, "eta": 2, "d": 5, "n_runs": 3, "reset_between_runs": True},
+                          seed=2), curves=pool)
+    assert reset.epochs > keep.epochs  # each run must first collect d full curves again
+    f_keep = run_cell(Cell("pool", "fhyperband", {"R": 20, "eta": 2, "d": 10, "n_runs": 3}, seed=2), curves=pool)
+    f_reset = run_cell(Cell("pool", "fhyperband", {"R": 20, "eta": 2, "d": 10, "n_runs": 3,
+                                                   "reset_between_runs": True}, seed=2), curves=pool)
+    assert f_reset.epochs >= f_keep.epochs
+
+
+def test_swift_reference_incumbent_rule(mlpf):
+    ref = [run_cell(Cell("mlpf", "swift", {"R": 100, "eta": 2, "incumbent": "reference"}, seed=s), curves=mlpf)
+           for s in range(4)]
+    ours = [run_cell(Cell("mlpf", "swift", {"R": 100, "eta": 2}, seed=s), curves=mlpf) for s in range(4)]
+    assert [r.epochs for r in ref] == [r.epochs for r in ours]  # the rule changes the choice, not the cost
+    for r in ref:
+        assert r.returned_config_id is not None and r.regret >= 0
+    with pytest.raises(ValueError, match="incumbent is 'best'"):
+        make_scheduler(mlpf, "swift", {"incumbent": "best"})

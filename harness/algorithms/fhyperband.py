@@ -48,8 +48,9 @@ class FHyperband(_SRMMixin, Hyperband):
 
     def __init__(self, *, R: int, eta: int = 4, Delta: float = 0.95, delta: float = 0.0, d: int = 100,
                  kappa: float = 0.5, predictor: str = "nusvr", features: str = "TS", n_runs: int = 1,
-                 budget: str | int = "tiny", error: str = "kfold", bias_correction: bool = True, tau_stride: int = 1):
-        super().__init__(R=R, eta=eta, n_runs=n_runs)
+                 budget: str | int = "tiny", error: str = "kfold", bias_correction: bool = True, tau_stride: int = 1,
+                 reset_between_runs: bool = False):
+        super().__init__(R=R, eta=eta, n_runs=n_runs, reset_between_runs=reset_between_runs)
         if not 0 < Delta < 1:
             raise ValueError(f"Delta is {Delta}, but must be in (0, 1)")
         if not 0 < kappa <= 1:
@@ -66,6 +67,10 @@ class FHyperband(_SRMMixin, Hyperband):
     def start(self, oracle: Any, rng: np.random.Generator) -> None:
         self.fb = self._builder(oracle.curves)
         super().start(oracle, rng)
+
+    def reset_state(self) -> None:
+        self.data.clear()
+        self.srms.clear()
 
     def params(self) -> dict[str, Any]:
         return {**super().params(), "Delta": self.Delta, "delta": self.delta, "d": self.d, "kappa": self.kappa,

@@ -20,11 +20,13 @@ class Hyperband(SynchronousScheduler):
 
     name = "hyperband"
 
-    def __init__(self, *, R: int, eta: int = 3, n_runs: int = 1, brackets_only: tuple[int, ...] | None = None):
+    def __init__(self, *, R: int, eta: int = 3, n_runs: int = 1, brackets_only: tuple[int, ...] | None = None,
+                 reset_between_runs: bool = False):
         check_params(R, eta)
         if n_runs < 1:
             raise ValueError(f"n_runs is {n_runs}, but must be >= 1")
         self.R, self.eta, self.n_runs = R, eta, n_runs
+        self.reset_between_runs = reset_between_runs
         self.brackets_only = brackets_only
         self.max_epoch = R
         self.rounds: list[dict[str, Any]] = []
@@ -38,8 +40,13 @@ class Hyperband(SynchronousScheduler):
         s_max = max_bracket(self.R, self.eta)
         return [bracket(self.R, self.eta, s, s_max) for s in self.brackets_only]
 
+    def reset_state(self) -> None:
+        """Forget what predictors learned (SPEC 1.3 ``--reset-between-runs``); vanilla Hyperband has nothing."""
+
     def program(self) -> Generator[Batch, Results, None]:
         for run in range(self.n_runs):
+            if run and self.reset_between_runs:
+                self.reset_state()
             for b in self.schedule():
                 trials = self.oracle.sample(b.n)
                 for rung in b.rungs:

@@ -38,8 +38,13 @@ class SwiftHyperband(Hyperband):
 
     def __init__(self, *, R: int, eta: int = 2, d: int = 15, k: float = 0.5, rho: float = 0.5, q: float = 0.25,
                  predictor: str = "swift_svr", features: str = "raw", n_runs: int = 1, budget: str | int = "tiny",
-                 qsvr_reads: int = 1000, qsvr_sweeps: int = 1000):
-        super().__init__(R=R, eta=eta, n_runs=n_runs)
+                 qsvr_reads: int = 1000, qsvr_sweeps: int = 1000, incumbent: str = "reached",
+                 reset_between_runs: bool = False):
+        super().__init__(R=R, eta=eta, n_runs=n_runs, reset_between_runs=reset_between_runs)
+        if incumbent not in ("reached", "reference"):
+            raise ValueError(f"incumbent is {incumbent!r}, but must be 'reached' or 'reference'")
+        self.incumbent_rule = incumbent
+        self.survivors: list[int] = []
         for nm, v, lo, hi in (("k", k, 0, 1), ("rho", rho, 0, 1), ("q", q, 0, 1)):
             if not lo <= v <= hi:
                 raise ValueError(f"{nm} is {v}, but must be in [{lo}, {hi}]")
@@ -57,7 +62,20 @@ class SwiftHyperband(Hyperband):
 
     def params(self) -> dict[str, Any]:
         return {**super().params(), "d": self.d, "k": self.k, "rho": self.rho, "q": self.q,
-                "predictor": self.predictor, "features": self.features}
+                "predictor": self.predictor, "features": self.features, "incumbent": self.incumbent_rule,
+                "reset_between_runs": self.reset_between_runs}
+
+    def reset_state(self) -> None:
+        self.curves.clear()
+        self.models.clear()
+
+    def incumbent(self) -> int | None:
+        """"reached" (choice): best loss at R among trials that reached R. "reference": the authors' code,
+        which compares the last observed value of every final survivor, even one paused at p < R."""
+        if self.incumbent_rule == "reached" or not self.survivors:
+            return super().incumbent()
+        last = [float(self.oracle.visible(t)[-1]) for t in self.survivors]
+        return self.survivors[int(np.argmin(last))]
 
     def _x(self, prefixes: np.ndarray) -> np.ndarray:
         return prefixes if self.features == "raw" else ts_features(prefixes)
@@ -119,7 +137,10 @@ class SwiftHyperband(Hyperband):
         self.rounds.append({"run": run, "s": b.s, "i": i, "n_trained": len(trials), "r_i": r_i, "p": p,
                             "full": len(full), "part": len(part), "n_next": n_next, "epochs": self.oracle.epochs_used})
 
-        return stable_top(trials, losses, rung.keep)
+        kept = stable_top(trials, losses, rung.keep)
+        if i == b.s:
+            self.survivors.extend(kept)
+        return kept
 
     def extra_record(self) -> dict[str, Any]:
         backends = sorted({getattr(m, "backend_used_", "classical") for m in self.models.values()})
