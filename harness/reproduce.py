@@ -155,9 +155,12 @@ def _write_earlystop(cfg: dict[str, Any], recs: list[RunRecord], out: Path) -> d
     for r in recs:
         groups[(r.dataset, r.params["predictor"], r.params["Delta"], r.params["delta"], r.params["nth"])].append(r)
     rows = []
+    full_cost = {}  # N * T of each dataset: the cost of training every config fully
     for (ds, pred, Delta, delta, nth), rs in groups.items():
-        cs = load_dataset(ds)
-        sp = summarize([cs.n_configs * cs.n_epochs / r.epochs for r in rs])
+        if ds not in full_cost:
+            cs = load_dataset(ds)
+            full_cost[ds] = cs.n_configs * cs.n_epochs
+        sp = summarize([full_cost[ds] / r.epochs for r in rs])
         rec = [r.in_final_set for r in rs]
         rows.append({"dataset": ds, "predictor": pred, "Delta": Delta, "delta": delta, "nth": nth,
                      "orderings": len(rs), "speedup": round(sp.mean, 3), "speedup_se": round(sp.se, 3),

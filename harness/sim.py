@@ -367,7 +367,6 @@ def _run_event_heap(oracle: Oracle, scheduler: Scheduler, accounting: str, worke
     reached_set: set[int] = set()
     max_epoch = scheduler.max_epoch
     started = 0
-    next_report = _next_report
 
     def duration(config: int, a: int, b: int) -> float:
         if cum is None:
@@ -386,7 +385,7 @@ def _run_event_heap(oracle: Oracle, scheduler: Scheduler, accounting: str, worke
             w = free.pop()
             begin = oracle.trained[job.trial] if accounting == "resume" else 0
             begin = min(begin, job.epoch)
-            stop = next_report(job, begin) if begin < job.epoch else job.epoch
+            stop = _next_report(job, begin) if begin < job.epoch else job.epoch
             dt = duration(oracle.trial_config[job.trial], begin, stop)
             slots[w] = (job, begin, stop)
             busy += dt
@@ -407,7 +406,7 @@ def _run_event_heap(oracle: Oracle, scheduler: Scheduler, accounting: str, worke
             reached.append((job.trial, oracle.epochs_used, now, loss))
         decision = scheduler.on_result(job.trial, epoch, loss)
         if epoch < job.epoch and decision is Decision.CONTINUE:
-            stop = next_report(job, epoch)
+            stop = _next_report(job, epoch)
             slots[w] = (job, epoch, stop)
             dt = duration(config, epoch, stop)
             busy += dt

@@ -35,8 +35,9 @@ class _SRMMixin:
     error: str
     bias_correction: bool
 
-    def _builder(self, cs: CurveSet) -> FeatureBuilder:
-        return FeatureBuilder(cs, self.features, values=-cs.loss())
+    def start(self, oracle: Any, rng: np.random.Generator) -> None:
+        self.fb = FeatureBuilder(oracle.curves, self.features, values=-oracle.curves.loss())
+        super().start(oracle, rng)  # type: ignore[misc]
 
     def _new_srm(self, seed: int) -> SRM:
         return SRM(lambda tau: make_predictor(self.predictor, tau=tau, budget=self.budget, seed=seed),
@@ -63,10 +64,6 @@ class FHyperband(_SRMMixin, Hyperband):
         self.data: dict[int, list[int]] = {}  # D[r]: trials fully trained to r (their curves are in the oracle)
         self.srms: dict[int, SRM] = {}  # M[r]
         self.n_stopped = 0
-
-    def start(self, oracle: Any, rng: np.random.Generator) -> None:
-        self.fb = self._builder(oracle.curves)
-        super().start(oracle, rng)
 
     def reset_state(self) -> None:
         self.data.clear()
@@ -144,10 +141,6 @@ class EarlyStopSim(_SRMMixin, SynchronousScheduler):
     def params(self) -> dict[str, Any]:
         return {"T": self.T, "Delta": self.Delta, "delta": self.delta, "nth": self.nth, "n_burnin": self.n_burnin,
                 "predictor": self.predictor}
-
-    def start(self, oracle: Any, rng: np.random.Generator) -> None:
-        self.fb = self._builder(oracle.curves)
-        super().start(oracle, rng)
 
     def _fit(self, full: list[int]) -> SRM:
         rows = np.array([self.oracle.config(t) for t in full])

@@ -80,7 +80,9 @@ def run_protocol(cs: CurveSet, tasks: Sequence[Task], *, n_train: int = 100, rep
                 score, score_trim = r2(target[sub], pred, swapped), _trimmed_r2(target[sub], pred, target[tr])
                 n_test = len(sub)
             else:
-                fb = builders.setdefault(task.features, FeatureBuilder(cs, task.features))
+                if task.features not in builders:
+                    builders[task.features] = FeatureBuilder(cs, task.features)
+                fb = builders[task.features]
                 est = make_predictor(task.method, tau=tau, budget=budget, seed=int(rng.integers(2**31)))
                 est.fit(fb(tr, tau), target[tr])
                 pred = est.predict(fb(te, tau))
