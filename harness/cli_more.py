@@ -73,7 +73,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
         frames.append(run_experiment(cs, args.experiment, repeats=args.repeats, n_train=args.n_train,
                                      budget=args.budget, seed=args.seed, swapped=args.r2_swapped,
                                      with_lce=args.with_lce, fractions=fractions, split_column=args.split_column,
-                                     progress=not args.quiet, clip="none" if args.no_clip else "observed"))
+                                     progress=not args.quiet, clip="none" if args.no_clip else "observed",
+                                     target=args.target, lce_budget=args.lce_budget))
     df = pd.concat(frames, ignore_index=True)
     md = markdown(df, args.experiment)
     print(md)
@@ -135,18 +136,24 @@ def add_more_commands(sub: argparse._SubParsersAction) -> None:
     ab.add_argument("--quiet", "-q", action="store_true")
     ab.set_defaults(func=cmd_ab)
 
-    pr = sub.add_parser("predict", help="Baker's R^2 protocol: table1, table2, fig3, table8")
+    pr = sub.add_parser("predict", help="Baker's R^2 protocol: table1, table2, fig3, table8; targets")
     pr.add_argument("--dataset", "-d", action="append", required=True)
-    pr.add_argument("--experiment", "-e", default="table1", choices=["table1", "table2", "fig3", "table8"])
+    pr.add_argument("--experiment", "-e", default="table1", choices=["table1", "table2", "fig3", "table8", "targets"])
     pr.add_argument("--repeats", type=int, default=10)
     pr.add_argument("--n-train", type=int, default=100)
     pr.add_argument("--budget", default="cheap", help="model search draws: paper (1000), cheap (100), tiny (20), N")
     pr.add_argument("--seed", type=int, default=0)
     pr.add_argument("--fractions", help="fig3: comma-separated percentages (default 5,10,20,...,90)")
     pr.add_argument("--with-lce", action="store_true", help="fig3: add Domhan curve extrapolation (slow)")
+    pr.add_argument("--lce-budget", default="cheap", choices=["paper", "cheap", "bma"],
+                    help="LCE fit: Domhan's MCMC at paper size (100 walkers, 2500 steps) or cheap size (2 ndim + 2 "
+                         "walkers, 500 steps), or bma: least squares + BIC model averaging, no MCMC")
     pr.add_argument("--split-column", help="table8: HP/AP column split at its median")
     pr.add_argument("--no-clip", action="store_true",
                     help="keep raw predictions (default: clip to the range observed in the training curves ±10%%)")
+    pr.add_argument("--target", default="final", choices=["final", "delta", "auto"],
+                    help="what nusvr/ols/blr/rf regress on (feature sets with TS): final = y_T (SPEC), delta = "
+                         "y_T - y_tau added back to the last seen value, auto = the better of the two by CV")
     pr.add_argument("--r2-swapped", action="store_true", help="r2_score(y_pred, y_true) as in the ACAT notebooks")
     pr.add_argument("--out-dir", default="results/predict")
     pr.add_argument("--baseline", help="CSV of an earlier run: exit 1 if any cell's R^2 fell")
@@ -155,8 +162,8 @@ def add_more_commands(sub: argparse._SubParsersAction) -> None:
     pr.set_defaults(func=cmd_predict)
 
     rp = sub.add_parser("reproduce", help="rebuild results/: the paper tables and figures (conf/reproduce/*.yaml)")
-    rp.add_argument("experiments", nargs="*", help="subset of: swift_mlpf table1 table2 fig3 fig3_lce fig4 fig6 "
-                                                    "swift_more (default: all)")
+    rp.add_argument("experiments", nargs="*", help="subset of: swift_mlpf table1 table2 fig3 fig3_lce targets "
+                                                    "targets_n400 fig4 fig6 swift_more (default: all)")
     rp.add_argument("--out-dir", default="results")
     rp.add_argument("--quick", action="store_true", help="reduced settings (the CI test)")
     rp.add_argument("--jobs", type=int, default=-1, help="joblib processes (default: all cores)")

@@ -28,7 +28,8 @@ from .report import plot_anytime, save_figure, summary_table, to_markdown, write
 from .runner import Cell, run_cell
 
 CONF_DIR = REPO_ROOT / "conf" / "reproduce"
-EXPERIMENTS = ("swift_mlpf", "table1", "table2", "fig3", "fig3_lce", "fig4", "fig6", "swift_more")
+EXPERIMENTS = ("swift_mlpf", "table1", "table2", "fig3", "fig3_lce", "targets", "targets_n400", "fig4", "fig6",
+               "swift_more")
 
 
 def load_config(name: str, quick: bool = False, overrides: list[str] | None = None) -> dict[str, Any]:
@@ -59,7 +60,8 @@ def _unit_predict(cfg: dict[str, Any], dataset: str) -> pd.DataFrame:
     exp = cfg.get("base_experiment", cfg["experiment"])
     df = run_experiment(cs, exp, repeats=cfg["repeats"], n_train=n_train, budget=cfg["budget"], seed=cfg["seed"],
                         with_lce=cfg.get("with_lce", False), fractions=tuple(cfg.get("fractions", (25,))),
-                        progress=False, lce_test=cfg.get("lce_test", 40))
+                        progress=False, lce_test=cfg.get("lce_test", 40), target=cfg.get("target", "final"),
+                        lce_budget=cfg.get("lce_budget", "cheap"))
     if cfg.get("with_lce"):
         df = df[df.method == "lce"]
     return df
@@ -298,7 +300,7 @@ def reproduce(names: list[str], out_dir: str | Path, *, quick: bool = False, n_j
     cfgs = {n: load_config(n, quick, overrides) for n in names}
     units = [(n, fn, args) for n, cfg in cfgs.items() for fn, args in _units(cfg)]
     # long units first so the pool stays busy
-    weight = {"table1": 0, "fig3_lce": 1, "fig4": 2, "swift_mlpf": 3, "table2": 4, "fig3": 5, "fig6": 6}
+    weight = {"targets_n400": 0, "table1": 0, "fig3_lce": 1, "fig4": 2, "swift_mlpf": 3, "table2": 4, "fig3": 5, "fig6": 6}
     order = sorted(range(len(units)), key=lambda i: weight.get(units[i][0], 9))
     t0 = time.perf_counter()
     par = Parallel(n_jobs=n_jobs, return_as="generator")

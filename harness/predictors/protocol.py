@@ -16,8 +16,8 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from ..store import CurveSet
-from . import make_predictor
-from .features import FeatureBuilder
+from . import TARGETED, make_predictor
+from .features import FeatureBuilder, parse_sets
 from .zoo import r2
 
 
@@ -28,9 +28,23 @@ def tau_for(fraction: float, T: int) -> int:
 
 @dataclass(frozen=True)
 class Task:
+    """One cell of a protocol. ``target`` (``final`` | ``delta`` | ``auto``) applies to the searched models
+    (nusvr, ols, blr, rf) on feature sets with TS; elsewhere the model predicts y_T as SPEC 2.1 says."""
+
     method: str
     features: str
     fraction: float
+    target: str = "final"
+
+    def effective_target(self) -> str:
+        ok = self.method in TARGETED and "TS" in parse_sets(self.features)
+        return self.target if ok else "final"
+
+    @property
+    def label(self) -> str:
+        """Method name in tables: ``nusvr`` for the SPEC target, ``nusvr/delta`` or ``nusvr/auto`` otherwise."""
+        t = self.effective_target()
+        return self.method if t == "final" else f"{self.method}/{t}"
 
 
 CLIP_MODES = ("observed", "none")
@@ -48,9 +62,11 @@ def clip_to_observed(pred: np.ndarray, train_curves: np.ndarray, margin: float =
 def run_protocol(cs: CurveSet, tasks: Sequence[Task], *, n_train: int = 100, repeats: int = 10,
                  budget: str | int = "cheap", seed: int = 0, swapped: bool = False, lce_test: int = 40,
                  train_side: np.ndarray | None = None, test_side: np.ndarray | None = None,
-                 progress: bool = True, desc: str = "predict", clip: str = "observed") -> pd.DataFrame:
+                 progress: bool = True, desc: str = "predict", clip: str = "observed",
+                 lce_budget: str = "cheap") -> pd.DataFrame:
     """One row per (task, repeat). ``train_side``/``test_side`` restrict the pools (Table 8 OOD);
-    ``clip="observed"`` applies :func:`clip_to_observed` to every SRM prediction ("none": raw)."""
+    ``clip="observed"`` applies :func:`clip_to_observed` to every SRM prediction ("none": raw);
+    ``lce_budget`` is the LCE fit (``paper`` / ``cheap`` MCMC or ``bma``, see :mod:`.lce`)."""
     if clip not in CLIP_MODES:
         raise ValueError(f"clip is {clip!r}, but must be one of {CLIP_MODES}")
     y = cs.curve()
@@ -74,7 +90,7 @@ def run_protocol(cs: CurveSet, tasks: Sequence[Task], *, n_train: int = 100, rep
                 from .lce import LCEPred
 
                 sub = te if len(te) <= lce_test else np.sort(rng.choice(te, size=lce_test, replace=False))
-                lce = LCEPred(T=T, mode=cs.mode, seed=int(rng.integers(2**31)))
+                lce = LCEPred(T=T, mode=cs.mode, seed=int(rng.integers(2**31)), fit=lce_budget)
                 lce.fit_bounds(y[tr])
                 pred = lce.predict_curves(y[sub, :tau])
                 score, score_trim = r2(target[sub], pred, swapped), _trimmed_r2(target[sub], pred, target[tr])
@@ -83,13 +99,14 @@ def run_protocol(cs: CurveSet, tasks: Sequence[Task], *, n_train: int = 100, rep
                 if task.features not in builders:
                     builders[task.features] = FeatureBuilder(cs, task.features)
                 fb = builders[task.features]
-                est = make_predictor(task.method, tau=tau, budget=budget, seed=int(rng.integers(2**31)))
+                est = make_predictor(task.method, tau=tau, budget=budget, seed=int(rng.integers(2**31)),
+                                     target=task.effective_target())
                 est.fit(fb(tr, tau), target[tr])
                 pred = est.predict(fb(te, tau))
                 if clip == "observed":
                     pred = clip_to_observed(pred, y[tr])
                 score, score_trim, n_test = r2(target[te], pred, swapped), math.nan, len(te)
-            rows.append({"dataset": cs.name, "method": task.method, "features": task.features,
+            rows.append({"dataset": cs.name, "method": task.label, "features": task.features,
                          "fraction": task.fraction, "tau": tau, "repeat": rep, "r2": score, "r2_trimmed": score_trim,
                          "n_train": n_train, "n_test": n_test, "seconds": time.perf_counter() - t0})
             bar.update(1)

@@ -1,5 +1,6 @@
 """Baker et al. prediction experiments as tables and figures: Table 1 (model zoo), Table 2 (feature
-ablation), Figure 3 (R^2 vs observed fraction) and Table 8 (out-of-distribution splits)."""
+ablation), Figure 3 (R^2 vs observed fraction) and Table 8 (out-of-distribution splits); ``targets``
+(not in the paper) compares nu-SVR's regression targets final / delta / auto against last-seen-value."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ import pandas as pd
 from ..store import CurveSet
 from .features import FeatureBuilder
 from .protocol import Task, aggregate, run_protocol
+from .zoo import TARGETS
 
-EXPERIMENTS = ("table1", "table2", "fig3", "table8")
+EXPERIMENTS = ("table1", "table2", "fig3", "table8", "targets")
 TABLE1_METHODS = ("nusvr", "ols", "blr", "rf")
 TABLE2_SETS = ("HP", "AP", "TS", "AP+HP", "TS+HP", "TS+AP", "TS+AP+HP")
 FIG3_METHODS = ("nusvr", "blr", "lastseen")
@@ -31,28 +33,31 @@ def usable_sets(cs: CurveSet, sets: tuple[str, ...]) -> list[str]:
 
 
 def tasks_for(experiment: str, cs: CurveSet, *, fractions: tuple[float, ...] = FIG3_FRACTIONS,
-              with_lce: bool = False, features: str = "TS+AP+HP") -> list[Task]:
+              with_lce: bool = False, features: str = "TS+AP+HP", target: str = "final") -> list[Task]:
     if experiment not in EXPERIMENTS:
         raise ValueError(f"experiment is {experiment!r}, but must be one of {EXPERIMENTS}")
     feats = features if features in usable_sets(cs, (features,)) else "TS"
     if experiment == "table1":
-        return [Task(m, feats, 25) for m in TABLE1_METHODS]
+        return [Task(m, feats, 25, target) for m in TABLE1_METHODS]
     if experiment == "table2":
-        return [Task("nusvr", s, 25) for s in usable_sets(cs, TABLE2_SETS)]
+        return [Task("nusvr", s, 25, target) for s in usable_sets(cs, TABLE2_SETS)]
     if experiment == "table8":
-        return [Task("nusvr", feats, 25)]
+        return [Task("nusvr", feats, 25, target)]
+    if experiment == "targets":
+        return [Task("nusvr", feats, 25, t) for t in TARGETS] + [Task("lastseen", "TS", 25)]
     methods = FIG3_METHODS + (("lce",) if with_lce else ())
-    return [Task(m, "TS" if m == "lastseen" else feats, f) for f in fractions for m in methods]
+    return [Task(m, "TS" if m == "lastseen" else feats, f, target) for f in fractions for m in methods]
 
 
 def run_experiment(cs: CurveSet, experiment: str, *, repeats: int = 10, n_train: int = 100,
                    budget: str | int = "cheap", seed: int = 0, swapped: bool = False, with_lce: bool = False,
                    fractions: tuple[float, ...] = FIG3_FRACTIONS, split_column: str | None = None,
-                   progress: bool = True, lce_test: int = 40, clip: str = "observed") -> pd.DataFrame:
-    tasks = tasks_for(experiment, cs, fractions=fractions, with_lce=with_lce)
+                   progress: bool = True, lce_test: int = 40, clip: str = "observed",
+                   target: str = "final", lce_budget: str = "cheap") -> pd.DataFrame:
+    tasks = tasks_for(experiment, cs, fractions=fractions, with_lce=with_lce, target=target)
     if experiment != "table8":
         df = run_protocol(cs, tasks, n_train=n_train, repeats=repeats, budget=budget, seed=seed, swapped=swapped,
-                          progress=progress, desc=experiment, lce_test=lce_test, clip=clip)
+                          progress=progress, desc=experiment, lce_test=lce_test, clip=clip, lce_budget=lce_budget)
         df.insert(0, "experiment", experiment)
         return df
     if split_column is None:
@@ -77,7 +82,7 @@ def markdown(df: pd.DataFrame, experiment: str) -> str:
     """Rows = datasets, columns = methods / feature sets / fractions, cells 100 R^2 ± SE."""
     by = ["dataset", "method", "features", "fraction"] + (["split"] if "split" in df.columns else [])
     agg = aggregate(df, by=by)
-    if experiment == "table1":
+    if experiment in ("table1", "targets"):
         col = "method"
     elif experiment == "table2":
         col = "features"

@@ -34,13 +34,21 @@ class _Scaler:
         return (X - self.mu) / self.sd
 
 
-def _cv_r2(est: BaseEstimator, X: np.ndarray, y: np.ndarray, folds: list[tuple[np.ndarray, np.ndarray]]) -> float:
+def _cv_r2(est: BaseEstimator, Xs: np.ndarray, y: np.ndarray, base: np.ndarray,
+           folds: list[tuple[np.ndarray, np.ndarray]]) -> float:
+    """Mean K-fold R^2 of ``y`` when ``est`` is fitted to the z-scored ``y - base`` (base 0: the final value
+    itself; base = last seen value: the delta target). Scores are on the scale of ``y`` whatever the target,
+    so targets compete fairly."""
+    z = y - base
+    mu, sd = float(z.mean()), float(z.std())
+    sd = sd if sd > 1e-12 else 1.0
+    zs = (z - mu) / sd
     scores = []
     for tr, te in folds:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            m = clone(est).fit(X[tr], y[tr])
-        pred = m.predict(X[te])
+            m = clone(est).fit(Xs[tr], zs[tr])
+        pred = m.predict(Xs[te]) * sd + mu + base[te]
         ss = np.sum((y[te] - y[te].mean()) ** 2)
         scores.append(1 - np.sum((y[te] - pred) ** 2) / ss if ss > 0 else -np.sum((y[te] - pred) ** 2))
     return float(np.mean(scores))
@@ -55,61 +63,94 @@ def _loguniform(rng: np.random.Generator, lo: float, hi: float, n: int) -> np.nd
     return 10 ** rng.uniform(np.log10(lo), np.log10(hi), n)
 
 
+#: What a searched model regresses on: ``final`` = y_T (SPEC 2.1, default); ``delta`` = y_T - y_tau, the
+#: change still to come after the last seen value (column ``col`` of X), added back after prediction;
+#: ``auto`` = whichever of the two scores better in the same K-fold CV (SPEC is silent; option).
+TARGETS = ("final", "delta", "auto")
+
+
 class _Searched(BaseEstimator, RegressorMixin):
-    """Base: z-score, random search over ``candidates()`` by CV R^2, refit the best on all data."""
+    """Base: z-score, random search over ``candidates()`` by CV R^2, refit the best on all data.
+
+    Subclasses take ``target`` (one of :data:`TARGETS`) and ``col`` (the last-seen-value column of X,
+    used by the delta target) as constructor parameters.
+    """
+
+    target: str = "final"
+    col: int = -1
 
     def _candidates(self, rng: np.random.Generator) -> list[BaseEstimator]:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def _base(self, X: np.ndarray, target: str) -> np.ndarray:
+        return X[:, self.col].copy() if target == "delta" else np.zeros(len(X))
+
     def fit(self, X: np.ndarray, y: np.ndarray) -> Any:
         X, y = np.asarray(X, float), np.asarray(y, float)
+        if self.target not in TARGETS:
+            raise ValueError(f"target is {self.target!r}, but must be one of {TARGETS}")
+        if self.target != "final" and not -X.shape[1] <= self.col < X.shape[1]:
+            raise ValueError(f"target {self.target!r} reads the last seen value from column {self.col}, "
+                             f"but X has {X.shape[1]} columns")
         self.xs_ = _Scaler(X)
-        self.ymu_, ysd = float(y.mean()), float(y.std())
-        self.ysd_ = ysd if ysd > 1e-12 else 1.0
-        Xs, ys = self.xs_(X), (y - self.ymu_) / self.ysd_
+        Xs = self.xs_(X)
         rng = np.random.default_rng(self.seed)
         cands = self._candidates(rng)
-        if len(cands) == 1 or len(y) < 6:
-            best = cands[0]
+        targets = ["final", "delta"] if self.target == "auto" else [self.target]
+        if len(cands) * len(targets) == 1 or len(y) < 6:
+            best, self.target_ = cands[0], targets[0]
             self.cv_score_ = float("nan")
+            self.cv_scores_by_target_: dict[str, float] = {}
         else:
             folds = _folds(len(y), self.cv, self.seed)
-            scores = [_cv_r2(c, Xs, ys, folds) for c in cands]
-            i = int(np.nanargmax(scores))
-            best, self.cv_score_ = cands[i], float(scores[i])
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            self.model_ = clone(best).fit(Xs, ys)
+            self.cv_score_, self.cv_scores_by_target_ = -np.inf, {}
+            for t in targets:
+                base = self._base(X, t)
+                scores = [_cv_r2(c, Xs, y, base, folds) for c in cands]
+                i = int(np.nanargmax(scores))
+                self.cv_scores_by_target_[t] = float(scores[i])
+                if scores[i] > self.cv_score_:  # ties keep the first target, i.e. the SPEC default "final"
+                    best, self.target_, self.cv_score_ = cands[i], t, float(scores[i])
+        self._fit_best(best, X, Xs, y)
         self.best_params_ = self.model_.get_params()
         return self
 
+    def _fit_best(self, est: BaseEstimator, X: np.ndarray, Xs: np.ndarray, y: np.ndarray) -> None:
+        z = y - self._base(X, self.target_)
+        self.ymu_, ysd = float(z.mean()), float(z.std())
+        self.ysd_ = ysd if ysd > 1e-12 else 1.0
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            self.model_ = clone(est).fit(Xs, (z - self.ymu_) / self.ysd_)
+
     def predict(self, X: np.ndarray) -> np.ndarray:
-        return self.model_.predict(self.xs_(np.asarray(X, float))) * self.ysd_ + self.ymu_
+        X = np.asarray(X, float)
+        return self.model_.predict(self.xs_(X)) * self.ysd_ + self.ymu_ + self._base(X, self.target_)
 
     def predict_dist(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         m = self.predict(X)
         return m, np.full_like(m, np.nan)
 
     def refit_fixed(self, X: np.ndarray, y: np.ndarray) -> Any:
-        """Refit with the selected hyperparameters (no search): used by LOOCV."""
+        """Refit with the selected hyperparameters and target (no search): used by LOOCV."""
+        X = np.asarray(X, float)
         new = clone(self)
-        new.xs_ = _Scaler(np.asarray(X, float))
-        new.ymu_, sd = float(np.mean(y)), float(np.std(y))
-        new.ysd_ = sd if sd > 1e-12 else 1.0
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            new.model_ = clone(self.model_).fit(new.xs_(np.asarray(X, float)), (np.asarray(y) - new.ymu_) / new.ysd_)
+        new.xs_, new.target_ = _Scaler(X), self.target_
+        new._fit_best(self.model_, X, new.xs_(X), np.asarray(y, float))
         return new
 
 
 class NuSVRPred(_Searched):
     """nu-SVR, kernel linear or RBF, C ~ LogU(1e-5, 10), nu ~ U(0.01, 0.99), gamma ~ LogU(1e-5, 10)."""
 
-    def __init__(self, *, kernel: str = "auto", n_search: int = 100, cv: int = 3, seed: int = 0):
+    def __init__(self, *, kernel: str = "auto", n_search: int = 100, cv: int = 3, seed: int = 0,
+                 target: str = "final", col: int = -1):
         self.kernel = kernel
         self.n_search = n_search
         self.cv = cv
         self.seed = seed
+        self.target = target
+        self.col = col
 
     def _candidates(self, rng: np.random.Generator) -> list[BaseEstimator]:
         if self.kernel not in ("auto", "linear", "rbf"):
@@ -133,10 +174,13 @@ class NuSVRPred(_Searched):
 class OLSPred(_Searched):
     """Ordinary least squares (linear) or kernel least squares (RBF), chosen by CV."""
 
-    def __init__(self, *, n_search: int = 20, cv: int = 3, seed: int = 0):
+    def __init__(self, *, n_search: int = 20, cv: int = 3, seed: int = 0, target: str = "final",
+                 col: int = -1):
         self.n_search = n_search
         self.cv = cv
         self.seed = seed
+        self.target = target
+        self.col = col
 
     def _candidates(self, rng: np.random.Generator) -> list[BaseEstimator]:
         gammas = _loguniform(rng, 1e-5, 10, max(1, self.n_search))
@@ -146,10 +190,13 @@ class OLSPred(_Searched):
 class BLRPred(_Searched):
     """Bayesian linear regression; Gamma-prior hyperparameters ~ LogU(1e-7, 1e-5); predictive std."""
 
-    def __init__(self, *, n_search: int = 100, cv: int = 3, seed: int = 0):
+    def __init__(self, *, n_search: int = 100, cv: int = 3, seed: int = 0, target: str = "final",
+                 col: int = -1):
         self.n_search = n_search
         self.cv = cv
         self.seed = seed
+        self.target = target
+        self.col = col
 
     def _candidates(self, rng: np.random.Generator) -> list[BaseEstimator]:
         p = _loguniform(rng, 1e-7, 1e-5, (4 * self.n_search))
@@ -157,18 +204,22 @@ class BLRPred(_Searched):
                 for i in range(self.n_search)]
 
     def predict_dist(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        m, s = self.model_.predict(self.xs_(np.asarray(X, float)), return_std=True)
-        return m * self.ysd_ + self.ymu_, s * self.ysd_
+        X = np.asarray(X, float)
+        m, s = self.model_.predict(self.xs_(X), return_std=True)
+        return m * self.ysd_ + self.ymu_ + self._base(X, self.target_), s * self.ysd_
 
 
 class RFPred(_Searched):
     """Random forest, n_estimators ~ U{10..max_trees}, max_features ~ U(0.1, 0.5)."""
 
-    def __init__(self, *, n_search: int = 10, max_trees: int = 800, cv: int = 3, seed: int = 0):
+    def __init__(self, *, n_search: int = 10, max_trees: int = 800, cv: int = 3, seed: int = 0,
+                 target: str = "final", col: int = -1):
         self.n_search = n_search
         self.max_trees = max_trees
         self.cv = cv
         self.seed = seed
+        self.target = target
+        self.col = col
 
     def _candidates(self, rng: np.random.Generator) -> list[BaseEstimator]:
         return [RandomForestRegressor(n_estimators=int(rng.integers(10, self.max_trees + 1)),
