@@ -131,7 +131,10 @@ small search picked a poor kernel. `harness predict -e fig3 --budget paper` runs
 On the saturating `digits_cnn` curves last-seen value catches up with the SRMs from ~60% on, as in
 the paper; on MLPF (noisy losses, T=100) last-seen is strong from 20% on. LCE runs Domhan's MCMC
 with 2·ndim+2 walkers and 500 steps (`--lce-budget paper`: 100 walkers, 2500 steps; `bma`: a
-least-squares fit with BIC model averaging, no MCMC) on 15 test curves per repeat for time.
+least-squares fit with BIC model averaging, no MCMC) on 15 test curves per repeat for time. A single
+curve alone is a strong predictor on the smooth `nasbench_nlp_wikitext2` perplexities, and an
+unstable one on the noisy MLPF losses at 25% of the curve (the two repeats differ widely; with 15
+test curves a few poor extrapolations decide R²).
 
 ## ν-SVR regression targets (not in the paper)
 
@@ -145,14 +148,15 @@ value back; `--target auto` picks the better of the two by the same 3-fold CV. 1
 With 400 training configs on `swifthb_mnist_cnn`:
 
 {_read(out, 'targets_n400')}
-The issue's goal of R² ≥ 0.8 at 25% on `swifthb_mnist_cnn` is reached only with the larger training
-set. At 100 training configs about 14% of the test variance comes from 5 runs that look healthy at
+The goal of issue 4 (R² ≥ 0.8 at 25% on `swifthb_mnist_cnn`) is reached only with the larger training
+set and the delta (or auto) target. At 100 training configs about 14% of the test variance comes from 5 runs that look healthy at
 epoch 3 (accuracy ≈ 0.93) and diverge to chance later. All 5 have lr/(1−momentum) > 1; of the 22 such
 configs in the pool, 18 end at chance, and 100 random training configs contain about one of them, so
-no predictor trained on them can learn the pattern. The delta target helps where
-the training curves cover the test prefixes (MNIST) and hurts where they do not need it
-(`nasbench_nlp_wikitext2`); with 100 points, 3-fold CV is too noisy to choose between the two
-reliably, which is why `final` stays the default.
+no predictor trained on them can learn the pattern. The delta target helps on the
+two CNN sets, where some test prefixes lie outside the training prefixes (runs stuck at chance), and
+hurts on `nasbench_nlp_wikitext2` and MLPF, whose final values are not "last value plus a small
+change". With 100 points, 3-fold CV is too noisy to choose between the two reliably (on MNIST, auto
+scores like the final target), which is why `final` stays the default.
 
 ## Baker Figure 4: early stopping in an architecture search
 
