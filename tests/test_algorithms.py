@@ -95,6 +95,22 @@ def test_earlystop_simulation_on_real_curves(shared_curves):
     assert r.in_final_set  # the global best was trained to T
 
 
+@pytest.mark.parametrize("algo", ["fhyperband", "earlystop"])
+def test_srm_algorithms_take_a_regression_target(pool, algo):
+    params = {"R": 20, "eta": 3, **FAST[algo]} if algo == "fhyperband" else dict(FAST[algo])
+    final = run_cell(Cell("pool", algo, params, seed=2), curves=pool)
+    delta = run_cell(Cell("pool", algo, {**params, "target": "delta"}, seed=2), curves=pool)
+    assert "target" not in final.params and delta.params["target"] == "delta"
+    assert make_scheduler(pool, algo, {**params, "target": "delta"})._new_srm(0).factory(3).target == "delta"
+    assert delta.epochs > 0 and np.isfinite(delta.returned_final)
+    assert json.dumps(delta.to_json()) == json.dumps(
+        run_cell(Cell("pool", algo, {**params, "target": "delta"}, seed=2), curves=pool).to_json())
+    with pytest.raises(ValueError, match="needs the TS feature set"):
+        make_scheduler(pool, algo, {**params, "target": "delta", "features": "HP"})
+    with pytest.raises(ValueError, match="predicts y_T directly"):
+        make_scheduler(pool, algo, {**params, "target": "auto", "predictor": "lastseen"})
+
+
 def test_asha_respects_budget_and_rungs(pool):
     assert asha_rungs(20, 3) == [1, 3, 9, 20]
     budget = hb.hyperband_epochs(20, 3)

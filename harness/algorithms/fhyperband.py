@@ -18,7 +18,7 @@ from scipy.stats import norm
 
 from ..hb import Bracket, check_params
 from ..predictors import make_predictor
-from ..predictors.features import FeatureBuilder
+from ..predictors.features import FeatureBuilder, parse_sets
 from ..predictors.srm import SRM
 from ..runner import register
 from ..sim import Batch, Decision, Job, Scheduler, SynchronousScheduler, stable_top
@@ -34,13 +34,27 @@ class _SRMMixin:
     budget: str | int
     error: str
     bias_correction: bool
+    target: str = "final"
+
+    def _set_target(self, target: str) -> None:
+        """nu-SVR/OLS/BLR/RF regression target (``final`` | ``delta`` | ``auto``, see predictors.zoo.TARGETS);
+        checked here so a bad combination fails before the run, not at the first rung."""
+        if target != "final":
+            make_predictor(self.predictor, tau=2, budget=self.budget, target=target)
+            if "TS" not in parse_sets(self.features):
+                raise ValueError(f"target {target!r} needs the TS feature set (features are {self.features!r})")
+        self.target = target
+
+    def _target_param(self) -> dict[str, Any]:
+        return {} if self.target == "final" else {"target": self.target}
 
     def start(self, oracle: Any, rng: np.random.Generator) -> None:
         self.fb = FeatureBuilder(oracle.curves, self.features, values=-oracle.curves.loss())
         super().start(oracle, rng)  # type: ignore[misc]
 
     def _new_srm(self, seed: int) -> SRM:
-        return SRM(lambda tau: make_predictor(self.predictor, tau=tau, budget=self.budget, seed=seed),
+        return SRM(lambda tau: make_predictor(self.predictor, tau=tau, budget=self.budget, seed=seed,
+                                              target=self.target),
                    error=self.error, bias_correction=self.bias_correction, seed=seed)
 
 
@@ -50,7 +64,7 @@ class FHyperband(_SRMMixin, Hyperband):
     def __init__(self, *, R: int, eta: int = 4, Delta: float = 0.95, delta: float = 0.0, d: int = 100,
                  kappa: float = 0.5, predictor: str = "nusvr", features: str = "TS", n_runs: int = 1,
                  budget: str | int = "tiny", error: str = "kfold", bias_correction: bool = True, tau_stride: int = 1,
-                 reset_between_runs: bool = False):
+                 reset_between_runs: bool = False, target: str = "final"):
         super().__init__(R=R, eta=eta, n_runs=n_runs, reset_between_runs=reset_between_runs)
         if not 0 < Delta < 1:
             raise ValueError(f"Delta is {Delta}, but must be in (0, 1)")
@@ -61,6 +75,7 @@ class FHyperband(_SRMMixin, Hyperband):
         self.Delta, self.delta, self.d, self.kappa = Delta, delta, d, kappa
         self.predictor, self.features, self.budget = predictor, features, budget
         self.error, self.bias_correction, self.tau_stride = error, bias_correction, tau_stride
+        self._set_target(target)
         self.data: dict[int, list[int]] = {}  # D[r]: trials fully trained to r (their curves are in the oracle)
         self.srms: dict[int, SRM] = {}  # M[r]
         self.n_stopped = 0
@@ -71,7 +86,7 @@ class FHyperband(_SRMMixin, Hyperband):
 
     def params(self) -> dict[str, Any]:
         return {**super().params(), "Delta": self.Delta, "delta": self.delta, "d": self.d, "kappa": self.kappa,
-                "predictor": self.predictor}
+                "predictor": self.predictor, **self._target_param()}
 
     def _train(self, r: int) -> None:
         trials = self.data[r]
@@ -129,18 +144,20 @@ class EarlyStopSim(_SRMMixin, SynchronousScheduler):
 
     def __init__(self, *, T: int, Delta: float = 0.99, delta: float = 0.0, nth: int = 1, n_burnin: int = 100,
                  predictor: str = "nusvr", features: str = "TS", budget: str | int = "tiny", error: str = "kfold",
-                 bias_correction: bool = True, refit_every: int = 0, n_configs: int | None = None):
+                 bias_correction: bool = True, refit_every: int = 0, n_configs: int | None = None,
+                 target: str = "final"):
         check_params(T, 2)
         self.T, self.max_epoch = T, T
         self.Delta, self.delta, self.nth, self.n_burnin = Delta, delta, nth, n_burnin
         self.predictor, self.features, self.budget = predictor, features, budget
         self.error, self.bias_correction, self.refit_every = error, bias_correction, refit_every
+        self._set_target(target)
         self.n_configs = n_configs
         self.n_stopped = 0
 
     def params(self) -> dict[str, Any]:
         return {"T": self.T, "Delta": self.Delta, "delta": self.delta, "nth": self.nth, "n_burnin": self.n_burnin,
-                "predictor": self.predictor}
+                "predictor": self.predictor, **self._target_param()}
 
     def _fit(self, full: list[int]) -> SRM:
         rows = np.array([self.oracle.config(t) for t in full])
