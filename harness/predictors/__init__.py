@@ -41,7 +41,8 @@ def _t(kw: dict[str, Any]) -> dict[str, Any]:
     return {"seed": kw["seed"], "target": kw["target"], "col": kw["tau"] - 1}
 
 
-PREDICTORS: dict[str, Callable[..., Any]] = {
+#: the searched models: they take a target mode
+_SEARCHED: dict[str, Callable[..., Any]] = {
     "nusvr": lambda **kw: NuSVRPred(n_search=kw["n_search"], **_t(kw)),
     "nusvr_linear": lambda **kw: NuSVRPred(kernel="linear", n_search=kw["n_search"], **_t(kw)),
     "nusvr_rbf": lambda **kw: NuSVRPred(kernel="rbf", n_search=kw["n_search"], **_t(kw)),
@@ -49,6 +50,12 @@ PREDICTORS: dict[str, Callable[..., Any]] = {
     "blr": lambda **kw: BLRPred(n_search=kw["n_search"], **_t(kw)),
     "rf": lambda **kw: RFPred(n_search=max(3, kw["n_search"] // 10), max_trees=800 if kw["n_search"] >= 1000 else 200,
                               **_t(kw)),
+}
+#: registry entries that take a target mode
+TARGETED = frozenset(_SEARCHED)
+
+PREDICTORS: dict[str, Callable[..., Any]] = {
+    **_SEARCHED,
     "lastseen": lambda **kw: LastSeenPred(col=kw["tau"] - 1),
     "mean": lambda **kw: MeanPred(),
     "swift_svr": lambda **kw: SwiftSVR(),
@@ -62,10 +69,6 @@ def budget_size(budget: str | int) -> int:
     if budget not in SEARCH_BUDGETS:
         raise ValueError(f"search budget is {budget!r}, but must be an integer or one of {sorted(SEARCH_BUDGETS)}")
     return SEARCH_BUDGETS[budget]
-
-
-#: registry entries that take a target mode
-TARGETED = frozenset({"nusvr", "nusvr_linear", "nusvr_rbf", "ols", "blr", "rf"})
 
 
 def make_predictor(name: str, *, tau: int = 1, budget: str | int = "cheap", seed: int = 0,

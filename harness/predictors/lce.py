@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Callable
 
 import numpy as np
 from scipy.optimize import least_squares
@@ -73,10 +74,10 @@ FAMILIES: dict[str, tuple[float, ...]] = {
 }
 
 
-#: fit -> (nwalkers or None for max(100, 2 ndim), nsteps, burn-in, thin); bma: no MCMC
-LCE_FITS: dict[str, tuple[int | None, int, int, int] | None] = {
-    "paper": (None, 2500, 500, 10),
-    "cheap": (0, 500, 200, 5),  # 0: 2 ndim + 2 walkers
+#: fit -> (walkers as a function of ndim, nsteps, burn-in, thin); bma: no MCMC
+LCE_FITS: dict[str, tuple[Callable[[int], int], int, int, int] | None] = {
+    "paper": (lambda ndim: max(100, 2 * ndim), 2500, 500, 10),
+    "cheap": (lambda ndim: 2 * ndim + 2, 500, 200, 5),
     "bma": None,
 }
 
@@ -213,7 +214,7 @@ class LCEPred:
         if not np.isfinite(log_prob(x0)[0]):
             return None
         walkers, steps, burn, thin = LCE_FITS[self.fit]  # type: ignore[misc]
-        nw = max(100, 2 * ndim) if walkers is None else 2 * ndim + 2
+        nw = walkers(ndim)
         rs = np.random.RandomState(self.seed)
         p0 = x0 + 1e-6 * rs.standard_normal((nw, ndim))
         p0[:, P] = np.abs(p0[:, P])

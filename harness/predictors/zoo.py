@@ -34,14 +34,19 @@ class _Scaler:
         return (X - self.mu) / self.sd
 
 
+def _center_scale(z: np.ndarray) -> tuple[float, float]:
+    """Mean and std of a target vector (std 1 for a constant target)."""
+    mu, sd = float(z.mean()), float(z.std())
+    return mu, sd if sd > 1e-12 else 1.0
+
+
 def _cv_r2(est: BaseEstimator, Xs: np.ndarray, y: np.ndarray, base: np.ndarray,
            folds: list[tuple[np.ndarray, np.ndarray]]) -> float:
     """Mean K-fold R^2 of ``y`` when ``est`` is fitted to the z-scored ``y - base`` (base 0: the final value
     itself; base = last seen value: the delta target). Scores are on the scale of ``y`` whatever the target,
     so targets compete fairly."""
     z = y - base
-    mu, sd = float(z.mean()), float(z.std())
-    sd = sd if sd > 1e-12 else 1.0
+    mu, sd = _center_scale(z)
     zs = (z - mu) / sd
     scores = []
     for tr, te in folds:
@@ -72,12 +77,17 @@ TARGETS = ("final", "delta", "auto")
 class _Searched(BaseEstimator, RegressorMixin):
     """Base: z-score, random search over ``candidates()`` by CV R^2, refit the best on all data.
 
-    Subclasses take ``target`` (one of :data:`TARGETS`) and ``col`` (the last-seen-value column of X,
-    used by the delta target) as constructor parameters.
+    Subclasses list their constructor parameters explicitly (scikit-learn's ``get_params`` reads the
+    signature) and pass the shared ones on: ``n_search`` draws, ``cv`` folds, ``seed``, ``target`` (one
+    of :data:`TARGETS`) and ``col`` (the last-seen-value column of X, used by the delta target).
     """
 
-    target: str = "final"
-    col: int = -1
+    def __init__(self, *, n_search: int, cv: int = 3, seed: int = 0, target: str = "final", col: int = -1):
+        self.n_search = n_search
+        self.cv = cv
+        self.seed = seed
+        self.target = target
+        self.col = col
 
     def _candidates(self, rng: np.random.Generator) -> list[BaseEstimator]:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -117,8 +127,7 @@ class _Searched(BaseEstimator, RegressorMixin):
 
     def _fit_best(self, est: BaseEstimator, X: np.ndarray, Xs: np.ndarray, y: np.ndarray) -> None:
         z = y - self._base(X, self.target_)
-        self.ymu_, ysd = float(z.mean()), float(z.std())
-        self.ysd_ = ysd if ysd > 1e-12 else 1.0
+        self.ymu_, self.ysd_ = _center_scale(z)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             self.model_ = clone(est).fit(Xs, (z - self.ymu_) / self.ysd_)
@@ -145,12 +154,8 @@ class NuSVRPred(_Searched):
 
     def __init__(self, *, kernel: str = "auto", n_search: int = 100, cv: int = 3, seed: int = 0,
                  target: str = "final", col: int = -1):
+        super().__init__(n_search=n_search, cv=cv, seed=seed, target=target, col=col)
         self.kernel = kernel
-        self.n_search = n_search
-        self.cv = cv
-        self.seed = seed
-        self.target = target
-        self.col = col
 
     def _candidates(self, rng: np.random.Generator) -> list[BaseEstimator]:
         if self.kernel not in ("auto", "linear", "rbf"):
@@ -176,11 +181,7 @@ class OLSPred(_Searched):
 
     def __init__(self, *, n_search: int = 20, cv: int = 3, seed: int = 0, target: str = "final",
                  col: int = -1):
-        self.n_search = n_search
-        self.cv = cv
-        self.seed = seed
-        self.target = target
-        self.col = col
+        super().__init__(n_search=n_search, cv=cv, seed=seed, target=target, col=col)
 
     def _candidates(self, rng: np.random.Generator) -> list[BaseEstimator]:
         gammas = _loguniform(rng, 1e-5, 10, max(1, self.n_search))
@@ -192,11 +193,7 @@ class BLRPred(_Searched):
 
     def __init__(self, *, n_search: int = 100, cv: int = 3, seed: int = 0, target: str = "final",
                  col: int = -1):
-        self.n_search = n_search
-        self.cv = cv
-        self.seed = seed
-        self.target = target
-        self.col = col
+        super().__init__(n_search=n_search, cv=cv, seed=seed, target=target, col=col)
 
     def _candidates(self, rng: np.random.Generator) -> list[BaseEstimator]:
         p = _loguniform(rng, 1e-7, 1e-5, (4 * self.n_search))
@@ -214,12 +211,8 @@ class RFPred(_Searched):
 
     def __init__(self, *, n_search: int = 10, max_trees: int = 800, cv: int = 3, seed: int = 0,
                  target: str = "final", col: int = -1):
-        self.n_search = n_search
+        super().__init__(n_search=n_search, cv=cv, seed=seed, target=target, col=col)
         self.max_trees = max_trees
-        self.cv = cv
-        self.seed = seed
-        self.target = target
-        self.col = col
 
     def _candidates(self, rng: np.random.Generator) -> list[BaseEstimator]:
         return [RandomForestRegressor(n_estimators=int(rng.integers(10, self.max_trees + 1)),
