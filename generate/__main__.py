@@ -8,6 +8,7 @@ parallel into one shared run directory; ``python -m generate.export runs/<name>`
 from __future__ import annotations
 
 import logging
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -33,12 +34,16 @@ def to_config(cfg: DictConfig) -> Any:
 def main(cfg: DictConfig) -> None:
     from harness.store import save
 
-    from .engine import Run
+    from .engine import Run, RunLocked
     from .export import export
 
-    gc = to_config(cfg)
-    run = Run(gc)
-    n = run.execute()
+    try:
+        gc = to_config(cfg)
+        run = Run(gc)
+        n = run.execute()
+    except (ValueError, TypeError, FileNotFoundError, RunLocked) as e:
+        print(f"error: {e}", file=sys.stderr)
+        raise SystemExit(2) from None
     log.info("trained %d epochs in %s", n, run.dir)
     if cfg.export and gc.n_shards == 1:
         out = Path(cfg.export) if cfg.export is not True else Path("datasets") / gc.name

@@ -120,9 +120,11 @@ def _tinyimagenet(root: Path) -> tuple[np.ndarray, ...]:
 
 
 def load_text(source: str, root: str | Path | None = None, *, n_train: int = 200_000, n_val: int = 20_000,
-              seq_len: int = 64, level: str = "char") -> TextData:
+              seq_len: int = 64, level: str = "char", max_vocab: int | None = None) -> TextData:
     """Character- (or word-) level corpus. ``ptb`` uses ptb.valid.txt for training and ptb.test.txt for
-    validation when ptb.train.txt is absent (the shared snapshot lacks it)."""
+    validation when ptb.train.txt is absent (the shared snapshot lacks it). ``max_vocab`` keeps the
+    ``max_vocab - 1`` most frequent training tokens (ties by token) and maps the rest to ``<unk>``:
+    the output softmax dominates a small LSTM's cost, so this is how a CPU-sized population shrinks it."""
     root = Path(root or "")
     if source == "shakespeare":
         path = root / "tinyshakespeare" / "input.txt"
@@ -142,6 +144,16 @@ def load_text(source: str, root: str | Path | None = None, *, n_train: int = 200
         train_tok, val_tok = train_text.split()[:n_train], val_text.split()[:n_val]
     else:
         train_tok, val_tok = list(train_text[:n_train]), list(val_text[:n_val])
+    if max_vocab is not None:
+        if max_vocab < 2:
+            raise ValueError(f"max_vocab is {max_vocab}, but must be >= 2 (one token plus <unk>)")
+        from collections import Counter
+
+        counts = Counter(train_tok)
+        counts.pop("<unk>", None)
+        keep = {t for t, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:max_vocab - 1]}
+        train_tok = [t if t in keep else "<unk>" for t in train_tok]
+        val_tok = [t if t in keep else "<unk>" for t in val_tok]
     vocab = {t: i for i, t in enumerate(sorted(set(train_tok) | set(val_tok)))}
     enc = lambda toks: torch.tensor([vocab[t] for t in toks], dtype=torch.long)  # noqa: E731
     return TextData(enc(train_tok), enc(val_tok), len(vocab), seq_len)

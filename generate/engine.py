@@ -49,6 +49,7 @@ class DataConfig:
     n_val: int | None = None
     seq_len: int = 64
     level: str = "char"
+    max_vocab: int | None = None  # text: keep the most frequent tokens, map the rest to <unk>
 
 
 @dataclass(frozen=True)
@@ -251,8 +252,25 @@ def train_epoch_group(members: list[Member], data: ImageData | TextData, epoch: 
 # ---------------------------------------------------------------------------------------------
 
 
+class RunLocked(RuntimeError):
+    """Another process holds the run directory's lock."""
+
+
+def _differs(old: Any, new: Any, default: Any) -> bool:
+    """Settings of a resumed run differ. A key that a newer version added to a settings dict is fine
+    when its value is still the default (older run.json files lack it)."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        default = default if isinstance(default, dict) else {}
+        return any(_differs(old[k], new.get(k), default.get(k)) if k in old
+                   else new[k] != default.get(k) for k in set(old) | set(new))
+    return old != new
+
+
 class Run:
-    """A population being generated in ``cfg.out_dir``."""
+    """A population being generated in ``cfg.out_dir``.
+
+    Stopping: ``touch <out_dir>/STOP`` makes a running process finish the configs it has in flight and
+    exit cleanly (the file is removed), so every trained epoch ends in a finished ``done/`` record."""
 
     def __init__(self, cfg: GenerateConfig):
         self.cfg = cfg
@@ -266,8 +284,9 @@ class Run:
         settings = _json_safe(self.cfg.settings())
         if run_json.is_file():
             old = json.loads(run_json.read_text())["settings"]
+            defaults = _json_safe(GenerateConfig(name=self.cfg.name).settings())
             for k in settings:
-                if old.get(k) != settings[k]:
+                if _differs(old.get(k), settings[k], defaults.get(k)):
                     raise ValueError(f"{run_json}: the run was started with {k}={old.get(k)!r}, now {k}="
                                      f"{settings[k]!r}; use another out_dir or the same settings to resume")
         else:
@@ -275,6 +294,29 @@ class Run:
         cpath = self.dir / "configs.jsonl"
         if not cpath.is_file():
             _atomic_write(cpath, "".join(json.dumps(c) + "\n" for c in self.configs).encode())
+
+    def lock(self) -> Any:
+        """Hold ``lock.shard<k>`` for the life of the run: a second run on the same directory and shard
+        fails at once with a one-line error naming the first (pid, host, command)."""
+        import fcntl
+
+        self.dir.mkdir(parents=True, exist_ok=True)
+        path = self.dir / f"lock.shard{self.cfg.shard}"
+        fh = open(path, "a+")
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.seek(0)
+            other = fh.read().strip() or "unknown process"
+            fh.close()
+            raise RunLocked(f"{self.dir}: another generate run is writing this directory (shard "
+                            f"{self.cfg.shard}): {other}; wait for it to finish or use another out_dir") from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"pid {os.getpid()} on {platform.node()}, started {time.strftime('%Y-%m-%d %H:%M:%S')}: "
+                 f"{provenance()['command']}\n")
+        fh.flush()
+        return fh
 
     def pending(self) -> list[dict[str, Any]]:
         mine = [c for c in self.configs if c["index"] % self.cfg.n_shards == self.cfg.shard]
@@ -295,11 +337,19 @@ class Run:
 
     def execute(self) -> int:
         """Train every pending config of this shard. Returns the number of epochs trained."""
-        from tqdm.auto import tqdm
-
         cfg = self.cfg
         if cfg.threads:
             torch.set_num_threads(cfg.threads)
+        lock = self.lock()
+        try:
+            return self._execute()
+        finally:
+            lock.close()
+
+    def _execute(self) -> int:
+        from tqdm.auto import tqdm
+
+        cfg = self.cfg
         self.prepare()
         device = torch.device("cuda" if cfg.device == "auto" and torch.cuda.is_available() else
                               ("cpu" if cfg.device == "auto" else cfg.device))
@@ -338,6 +388,11 @@ class Run:
                             os._exit(75)  # simulated crash right after a durable epoch
             for m in members:
                 self._finish(m)
+            stop = self.dir / "STOP"
+            if stop.exists() and g + group < len(todo):
+                stop.unlink(missing_ok=True)
+                log.warning("%s: STOP file found; stopped after %d configs, rerun to resume", self.dir, g + group)
+                break
         bar.close()
         return trained
 
@@ -345,7 +400,8 @@ class Run:
         d = self.cfg.data
         if self.cfg.space.family == "lstm":
             kw = {k: v for k, v in (("n_train", d.n_train), ("n_val", d.n_val)) if v}
-            data: ImageData | TextData = load_text(d.source, d.root, seq_len=d.seq_len, level=d.level, **kw)
+            data: ImageData | TextData = load_text(d.source, d.root, seq_len=d.seq_len, level=d.level,
+                                                   max_vocab=d.max_vocab, **kw)
             data.train, data.val = data.train.to(device), data.val.to(device)
             return data
         data = load_images(d.source, d.root, n_train=d.n_train, n_val=d.n_val, seed=self.cfg.seed)

@@ -71,6 +71,24 @@ class ResNet(nn.Module):
         return self.fc(torch.flatten(nn.functional.adaptive_avg_pool2d(self.body(x), 1), 1))
 
 
+class LRN(nn.Module):
+    """Local response normalisation across channels, ``x / (k + alpha * mean_window(x^2))^beta``, as
+    ``nn.LocalResponseNorm``, but with ``alpha`` and ``beta`` as buffers so that models that differ only
+    in them can be stacked and trained together (:mod:`generate.batched`)."""
+
+    def __init__(self, size: int, alpha: float, beta: float, k: float = 1.0):
+        super().__init__()
+        self.size, self.k = size, k
+        self.register_buffer("alpha", torch.tensor(float(alpha)))
+        self.register_buffer("beta", torch.tensor(float(beta)))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        c = x.shape[-3]
+        sq = nn.functional.pad(x * x, (0, 0, 0, 0, self.size // 2, (self.size - 1) // 2))
+        win = sum(sq[..., i:i + c, :, :] for i in range(self.size)) / self.size
+        return x / (win * self.alpha + self.k) ** self.beta
+
+
 class CudaConvnet(nn.Module):
     """Cuda-convnet "layers-18pct": conv-pool-LRN x2, conv, FC, with variable LRN constants."""
 
@@ -80,9 +98,9 @@ class CudaConvnet(nn.Module):
         pool = side >= 4
         self.body = nn.Sequential(
             nn.Conv2d(in_ch, 32, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2) if pool else nn.Identity(),
-            nn.LocalResponseNorm(**lrn),
+            LRN(**lrn),
             nn.Conv2d(32, 32, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2) if pool else nn.Identity(),
-            nn.LocalResponseNorm(**lrn),
+            LRN(**lrn),
             nn.Conv2d(32, 64, 5, padding=2), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
         )
         self.fc = nn.Linear(64, n_classes)
