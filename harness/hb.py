@@ -7,6 +7,7 @@ exactly ``R``; each round keeps ``max(floor(n_i / eta), 1)`` trials.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -102,3 +103,23 @@ def table(R: int, eta: int) -> str:
     return "\n".join(
         f"s={b.s}: " + "".join(f"({r.n_trained},{r.r_i})" for r in b.rungs) for b in brackets(R, eta)
     )
+
+
+def stable_top(trials: Iterable[int], losses: Iterable[float], k: int) -> list[int]:
+    """The ``k`` trials with the smallest losses, best first; ties keep the input order."""
+    trials = list(trials)
+    vals = [float(v) for v in losses]
+    order = sorted(range(len(vals)), key=vals.__getitem__)  # Python's sort is stable
+    return [trials[j] for j in order[:k]]
+
+
+def asha_rungs(R: int, eta: int, r_min: int = 1) -> list[int]:
+    """ASHA's rung epochs ``r_min * eta**k`` below ``R``, then ``R``."""
+    check_params(R, eta)
+    if not 1 <= r_min <= R:
+        raise ValueError(f"r_min is {r_min}, but must be in [1, R={R}]")
+    out, r = [], r_min
+    while r < R:
+        out.append(r)
+        r *= eta
+    return out + [R]

@@ -7,10 +7,13 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
-from .sim import Oracle, Scheduler, Trace
+from .scheduler import Scheduler
+from .sim import Oracle, Trace
 from .store import CurveSet
+
+#: "near the optimum": regret within this share of the pool's range of final values
+NEAR_OPTIMUM = 0.01
 
 
 @dataclass
@@ -42,6 +45,8 @@ class RunRecord:
     anytime: list[tuple[int, float, float]] = field(default_factory=list)  # (epochs, time, best true final)
     rounds: list[dict[str, Any]] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
+    #: predictor -> in-run accuracy of the predictions the algorithm acted on (see score_predictions)
+    predictor_scores: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -52,7 +57,7 @@ def _to_metric(cs: CurveSet, loss: float) -> float:
 
 
 def make_record(cs: CurveSet, oracle: Oracle, trace: Trace, sched: Scheduler, *, seed: int, accounting: str,
-                workers: int, extra: dict[str, Any] | None = None) -> RunRecord:
+                workers: int, extra: dict[str, Any] | None = None, algorithm: str | None = None) -> RunRecord:
     loss = oracle.loss
     R = sched.max_epoch
     final_T, final_R = loss[:, -1], loss[:, R - 1]
@@ -80,7 +85,7 @@ def make_record(cs: CurveSet, oracle: Oracle, trace: Trace, sched: Scheduler, *,
     return RunRecord(
         dataset=cs.name,
         dataset_hash=cs.content_hash(),
-        algorithm=sched.name,
+        algorithm=algorithm or sched.name,
         params=sched.params(),
         seed=seed,
         accounting=accounting,
@@ -103,7 +108,44 @@ def make_record(cs: CurveSet, oracle: Oracle, trace: Trace, sched: Scheduler, *,
         anytime=anytime,
         rounds=sched.log_record(),
         extra=extra or {},
+        predictor_scores=score_predictions(sched.predictions(), oracle),
     )
+
+
+def score_predictions(predictions: list[dict[str, Any]], oracle: Oracle) -> dict[str, dict[str, float]]:
+    """Score what an algorithm predicted against the recorded table (the algorithm never sees the truth).
+
+    Each prediction names its ``trial``, the ``target`` epoch, the predicted loss ``mean`` (and ``std`` where
+    the predictor has one), the ``decision`` taken and the loss ``threshold`` it was compared with. Per
+    predictor: ``n``, ``r2``, ``spearman``, ``mae``, ``coverage`` (share of truths inside mean ± 1.96 std), and
+    ``stops`` / ``wrong_stops``: stop or pause decisions, and those whose true value beat the threshold.
+    """
+    by: dict[str, list[dict[str, Any]]] = {}
+    for p in predictions:
+        by.setdefault(str(p.get("predictor", "?")), []).append(p)
+    out: dict[str, dict[str, float]] = {}
+    for name, ps in by.items():
+        truth = np.array([oracle.loss[oracle.config(p["trial"]), p["target"] - 1] for p in ps], float)
+        mean = np.array([p["mean"] for p in ps], float)
+        ok = np.isfinite(truth) & np.isfinite(mean)
+        t, m = truth[ok], mean[ok]
+        ss = float(np.sum((t - t.mean()) ** 2)) if len(t) else 0.0
+        r2 = 1 - float(np.sum((t - m) ** 2)) / ss if len(t) >= 2 and ss > 0 else math.nan
+        rho = math.nan
+        if len(t) >= 3 and np.ptp(t) > 0 and np.ptp(m) > 0:
+            from scipy.stats import spearmanr
+
+            rho = float(spearmanr(t, m).statistic)
+        std = np.array([p.get("std", math.nan) for p in ps], float)
+        has_std = ok & np.isfinite(std)
+        coverage = float(np.mean(np.abs(truth[has_std] - mean[has_std]) <= 1.96 * std[has_std])) \
+            if has_std.any() else math.nan
+        stops = [i for i, p in enumerate(ps) if p.get("decision") in ("stop", "pause")]
+        wrong = sum(1 for i in stops if np.isfinite(truth[i]) and truth[i] < ps[i].get("threshold", -math.inf))
+        out[name] = {"n": float(len(ps)), "r2": r2, "spearman": rho,
+                     "mae": float(np.mean(np.abs(t - m))) if len(t) else math.nan, "coverage": coverage,
+                     "stops": float(len(stops)), "wrong_stops": float(wrong)}
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -137,7 +179,12 @@ def summarize(values: Any) -> Summary:
         return Summary(1, mean, math.nan, math.nan, mean, mean)
     std = float(x.std(ddof=1))
     se = std / math.sqrt(n)
-    q = float(stats.t.ppf(0.975, n - 1)) if n <= 10 else 1.96
+    if n <= 10:
+        from scipy import stats
+
+        q = float(stats.t.ppf(0.975, n - 1))
+    else:
+        q = 1.96
     return Summary(n, mean, std, se, mean - q * se, mean + q * se)
 
 
@@ -160,6 +207,8 @@ def paired_test(a: Any, b: Any) -> dict[str, float]:
     d = a - b
     out: dict[str, float] = {"n": float(len(d)), "mean_diff": float(d.mean()) if len(d) else math.nan}
     if len(d) >= 2 and np.any(d != 0):
+        from scipy import stats
+
         out["wilcoxon_p"] = float(stats.wilcoxon(a, b, zero_method="zsplit").pvalue)
         out["ttest_p"] = float(stats.ttest_rel(a, b).pvalue) if np.std(d) > 0 else 0.0
     else:

@@ -12,19 +12,16 @@ import json
 import platform
 import subprocess
 import time
-from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import joblib
-import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
 from .datasets import REPO_ROOT, load_dataset
-from .metrics import RunRecord, summarize
-from .report import plot_anytime, save_figure, summary_table, to_markdown, write_jsonl
+from .metrics import RunRecord
 from .runner import Cell, run_cell
 
 CONF_DIR = REPO_ROOT / "conf" / "reproduce"
@@ -53,7 +50,7 @@ def load_config(name: str, quick: bool = False, overrides: list[str] | None = No
 
 
 def _unit_predict(cfg: dict[str, Any], dataset: str) -> pd.DataFrame:
-    from .predictors.tables import run_experiment
+    from .predictors.experiments import run_experiment
 
     cs = load_dataset(dataset)
     n_train = min(cfg["n_train"], cs.n_configs // 2)
@@ -110,157 +107,22 @@ def _units(cfg: dict[str, Any]) -> list[tuple[Callable[..., Any], tuple[Any, ...
                                 cells.append(Cell(ds, "earlystop", {"predictor": pred, "Delta": Delta, "delta": delta,
                                                                     "nth": nth, "n_burnin": cfg["n_burnin"]}, seed=k))
     else:
+        from .algorithms import build_configs
+
+        # "swift_qsvr" is Swift with the QSVR predictor (settings from the experiment's qsvr block)
+        instances = ["swift@qsvr" if a == "swift_qsvr" else a for a in cfg["algorithms"]]
+        # an experiment's params may name algorithms that its --quick variant leaves out
+        bases = {i.split("@")[0] for i in instances} | set(instances)
+        settings = {k: v for k, v in cfg["params"].items() if "." not in k or k.rsplit(".", 1)[0] in bases}
+        if "swift@qsvr" in instances:
+            settings.update({f"swift@qsvr.{k}": v for k, v in {"predictor": "qsvr", **cfg.get("qsvr", {})}.items()})
+        configs = build_configs(instances, settings, option=f"conf/reproduce/{cfg['experiment']}.yaml params")
         for ds in cfg["datasets"]:
             for acc in cfg["accounting"]:
-                for algo in cfg["algorithms"]:
-                    params = {k: v for k, v in cfg["params"].items() if "." not in k}
-                    name = algo
-                    if algo == "swift_qsvr":
-                        name = "swift"
-                        params = {**params, "predictor": "qsvr", **cfg.get("qsvr", {})}
-                    params.update({k.split(".", 1)[1]: v for k, v in cfg["params"].items()
-                                   if k.startswith(name + ".")})
+                for inst in instances:
                     for s in range(cfg["seeds"]):
-                        cells.append(Cell(ds, name, params, seed=s, accounting=acc))
+                        cells.append(Cell(ds, inst.split("@")[0], configs[inst], seed=s, accounting=acc))
     return [(_unit_cell, (c,)) for c in cells]
-
-
-# ---------------------------------------------------------------------------------------------
-# writers
-
-
-def _write_predict(cfg: dict[str, Any], frames: list[pd.DataFrame], out: Path) -> dict[str, Any]:
-    from .predictors.protocol import aggregate
-    from .predictors.tables import markdown, plot_fig3
-
-    df = pd.concat(frames, ignore_index=True)
-    name = cfg["experiment"]
-    df.to_csv(out / f"{name}.csv", index=False)
-    md = markdown(df, cfg.get("base_experiment", name))
-    (out / f"{name}.md").write_text(f"# {name}: 100 x R² (mean ± SE over {cfg['repeats']} repeats), "
-                                    f"{cfg['n_train']} training configs\n\n{md}\n")
-    if cfg.get("base_experiment", name) == "fig3":
-        plot_fig3(df, out / f"{name}.png")
-    agg = aggregate(df)
-    return {"cells": {f"{r.dataset}/{r.method}/{r.features}/{r.fraction:g}": [round(r.r2x100, 2), round(r.se_x100, 2)]
-                      for r in agg.itertuples()}}
-
-
-def _write_earlystop(cfg: dict[str, Any], recs: list[RunRecord], out: Path) -> dict[str, Any]:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    write_jsonl(recs, out / f"{cfg['experiment']}_runs.jsonl")
-    groups: dict[tuple, list[RunRecord]] = defaultdict(list)
-    for r in recs:
-        groups[(r.dataset, r.params["predictor"], r.params["Delta"], r.params["delta"], r.params["nth"])].append(r)
-    rows = []
-    full_cost = {}  # N * T of each dataset: the cost of training every config fully
-    for (ds, pred, Delta, delta, nth), rs in groups.items():
-        if ds not in full_cost:
-            cs = load_dataset(ds)
-            full_cost[ds] = cs.n_configs * cs.n_epochs
-        sp = summarize([full_cost[ds] / r.epochs for r in rs])
-        rec = [r.in_final_set for r in rs]
-        rows.append({"dataset": ds, "predictor": pred, "Delta": Delta, "delta": delta, "nth": nth,
-                     "orderings": len(rs), "speedup": round(sp.mean, 3), "speedup_se": round(sp.se, 3),
-                     "recovered_rate": float(np.mean(rec)), "recovered": "yes" if np.sum(rec) > len(rs) / 2 else "no",
-                     "regret": round(float(np.mean([r.regret for r in rs])), 5)})
-    df = pd.DataFrame(rows)
-    df.to_csv(out / f"{cfg['experiment']}.csv", index=False)
-    (out / f"{cfg['experiment']}.md").write_text(
-        "# fig4: early-stopping simulation, speed-up N·T/epochs (mean, SE over orderings); recovered = the pool's "
-        "best config was trained to T in more than half the orderings\n\n" + to_markdown(df) + "\n")
-    dsets = list(dict.fromkeys(df.dataset))
-    fig, axes = plt.subplots(1, len(dsets), figsize=(4.5 * len(dsets), 3.6), squeeze=False)
-    for ax, ds in zip(axes[0], dsets, strict=True):
-        for (pred, nth), g in df[df.dataset == ds].groupby(["predictor", "nth"]):
-            g = g.sort_values("Delta")
-            ax.plot(g.Delta, g.speedup, marker="", label=f"{pred}, n={nth}")
-            for _, r in g.iterrows():
-                ax.plot(r.Delta, r.speedup, "^" if r.recovered == "yes" else "x", color=ax.lines[-1].get_color())
-        ax.set_title(f"{ds} (▲ optimum recovered, × not)", fontsize=8)
-        ax.set_xlabel("Δ")
-        ax.set_ylabel("speed-up N·T / epochs")
-        ax.legend(fontsize=7)
-    save_figure(fig, out / f"{cfg['experiment']}.png")
-    return {"rows": rows}
-
-
-def _write_replay(cfg: dict[str, Any], recs: list[RunRecord], out: Path) -> dict[str, Any]:
-    name = cfg["experiment"]
-    write_jsonl(recs, out / f"{name}_runs.jsonl")
-    by_ds: dict[str, list[RunRecord]] = defaultdict(list)
-    for r in recs:
-        by_ds[r.dataset].append(r)
-    md, summary = [f"# {name}: replay over stored curves (mean ± SE over seeds; speed-up vs Hyperband on the "
-                   "same seeds, bootstrap 95% CI)\n"], {}
-    tables = []
-    for ds, rs in by_ds.items():
-        df = summary_table(rs)
-        df.insert(0, "dataset", ds)
-        tables.append(df)
-        md.append(f"## {ds} (pool optimum {rs[0].optimum_final:.6g})\n\n{to_markdown(df)}\n")
-        plot_anytime(rs, out / f"{name}_{ds}_anytime.png", title=f"{name}: {ds}")
-        summary[ds] = {row["algorithm"] + "/" + row["accounting"]: {k: row[k] for k in
-                       ("epochs", "speedup", "saved", "returned_final", "returned_opt", "in_final_set")}
-                       for _, row in df.iterrows()}
-        if name == "swift_mlpf":
-            md.append(_per_seed(rs))
-        if name == "fig6":
-            md.append(_per_run_speedup(rs, out / f"{name}_{ds}_per_run.png"))
-    pd.concat(tables, ignore_index=True).to_csv(out / f"{name}.csv", index=False)
-    (out / f"{name}.md").write_text("\n".join(md))
-    return summary
-
-
-def _per_seed(rs: list[RunRecord]) -> str:
-    from .report import label
-
-    algos = list(dict.fromkeys(label(r) for r in rs))
-    lines = ["### per seed: epochs / returned final loss\n", "| seed | " + " | ".join(algos) + " |",
-             "|---|" + "|".join("---" for _ in algos) + "|"]
-    for s in sorted({r.seed for r in rs}):
-        cells = []
-        for a in algos:
-            r = next(x for x in rs if x.seed == s and label(x) == a)
-            cells.append(f"{r.epochs} / {r.returned_final:.4f}")
-        lines.append(f"| {s} | " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
-
-
-def _per_run_speedup(rs: list[RunRecord], png: Path) -> str:
-    """Fig. 12 analogue: speed-up of f-Hyperband over Hyperband after each consecutive Hyperband run."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    def per_run(r: RunRecord) -> list[int]:
-        out: dict[int, int] = {}
-        for x in r.rounds:
-            out[x["run"]] = x["epochs"]
-        return [out[k] for k in sorted(out)]
-
-    lines: list[str] = []
-    fig = plt.figure(figsize=(5, 3.4))
-    for acc in sorted({r.accounting for r in rs}):
-        hb = {r.seed: per_run(r) for r in rs if r.algorithm == "hyperband" and r.accounting == acc}
-        fh = {r.seed: per_run(r) for r in rs if r.algorithm == "fhyperband" and r.accounting == acc}
-        seeds = sorted(set(hb) & set(fh))
-        if not seeds:
-            continue
-        sp = np.array([[h / f for h, f in zip(hb[s], fh[s], strict=True)] for s in seeds])
-        m = sp.mean(axis=0)
-        plt.plot(np.arange(1, len(m) + 1), m, marker="o", ms=3, label=acc)
-        lines.append(f"speed-up after each run ({acc}): " + ", ".join(f"{x:.2f}" for x in m))
-    plt.xlabel("Hyperband run")
-    plt.ylabel("cumulative epochs HB / f-HB")
-    plt.legend(fontsize=7)
-    save_figure(fig, png)
-    return "\n".join(f"- {x}" for x in lines) + "\n"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -293,7 +155,8 @@ def reproduce(names: list[str], out_dir: str | Path, *, quick: bool = False, n_j
     nothing and a rerun with the same code reuses them (``resume=False`` recomputes everything)."""
     from joblib import Parallel, delayed
 
-    from .paper import write_readme
+    from .reporting.paper import write_readme
+    from .reporting.results import write_earlystop, write_predict, write_replay
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -318,11 +181,11 @@ def reproduce(names: list[str], out_dir: str | Path, *, quick: bool = False, n_j
         got = [results[i] for i in range(len(units)) if units[i][0] == n]
         datasets.update(cfg["datasets"])
         if cfg["kind"] == "predict":
-            summaries[n] = _write_predict(cfg, got, out)
+            summaries[n] = write_predict(cfg, got, out)
         elif cfg["kind"] == "earlystop":
-            summaries[n] = _write_earlystop(cfg, got, out)
+            summaries[n] = write_earlystop(cfg, got, out)
         else:
-            summaries[n] = _write_replay(cfg, got, out)
+            summaries[n] = write_replay(cfg, got, out)
     hashes = {}
     for d in sorted(datasets):
         cs = load_dataset(d)

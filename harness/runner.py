@@ -7,18 +7,19 @@ order whatever the backend, so output is identical for a given set of seeds.
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from tqdm.auto import tqdm
 
+from .config import AlgorithmConfig
 from .datasets import load_dataset
 from .metrics import RunRecord, make_record
-from .sim import Scheduler, simulate
+from .scheduler import Scheduler
+from .sim import simulate
 from .store import CurveSet
 
 log = logging.getLogger(__name__)
@@ -26,58 +27,30 @@ log = logging.getLogger(__name__)
 BACKENDS = ("sequential", "joblib", "mpi")
 
 
-def _hyperband(cs: CurveSet, p: dict[str, Any]) -> Scheduler:
-    from .algorithms.hyperband import Hyperband
+def make_scheduler(cs: CurveSet | None, algorithm: str, params: Mapping[str, Any] | AlgorithmConfig) -> Scheduler:
+    """Build a scheduler from its name (or ``module:Class``) and its settings (a mapping or a built config)."""
+    from .algorithms import resolve
 
-    return Hyperband(R=p.get("R", cs.n_epochs), eta=p.get("eta", 3), n_runs=p.get("n_runs", 1))
-
-
-def _sh(cs: CurveSet, p: dict[str, Any]) -> Scheduler:
-    from .algorithms.hyperband import SuccessiveHalving
-
-    return SuccessiveHalving(R=p.get("R", cs.n_epochs), eta=p.get("eta", 3), s=p.get("s"), n_runs=p.get("n_runs", 1))
-
-
-def _random(cs: CurveSet, p: dict[str, Any]) -> Scheduler:
-    from .algorithms.hyperband import RandomSearch
-    from .hb import hyperband_epochs
-
-    R = p.get("R", cs.n_epochs)
-    # default: as many full trainings as fit in the epochs of n_runs Hyperband iterations
-    n = p.get("n", max(1, p.get("n_runs", 1) * hyperband_epochs(R, p.get("eta", 3)) // R))
-    return RandomSearch(R=R, n=n)
+    cls = resolve(algorithm)
+    if isinstance(params, AlgorithmConfig):
+        if not isinstance(params, cls.Config):
+            raise ValueError(f"algorithm {algorithm!r} takes a {cls.Config.__name__}, got {type(params).__name__}")
+        return cls(params)
+    return cls(cls.Config.from_dict(params))
 
 
-#: algorithm name -> factory(curves, params) -> Scheduler. Extended by other modules via ``register``.
-ALGORITHMS: dict[str, Callable[[CurveSet, dict[str, Any]], Scheduler]] = {
-    "hyperband": _hyperband,
-    "successive_halving": _sh,
-    "random": _random,
-}
+def build_config(algorithm: str, params: Mapping[str, Any], where: str = "") -> AlgorithmConfig:
+    """The checked config of ``algorithm`` (one-line error for an unknown key, a wrong type or a bad value)."""
+    from .algorithms import resolve
 
-
-def register(name: str, factory: Callable[[CurveSet, dict[str, Any]], Scheduler]) -> None:
-    ALGORITHMS[name] = factory
-
-
-def _ensure_registered() -> None:
-    # algorithms that live in modules with heavier imports register themselves on import
-    for mod in ("harness.algorithms.fhyperband", "harness.algorithms.swift", "harness.algorithms.asha"):
-        importlib.import_module(mod)
-
-
-def make_scheduler(cs: CurveSet, algorithm: str, params: dict[str, Any]) -> Scheduler:
-    _ensure_registered()
-    if algorithm not in ALGORITHMS:
-        raise ValueError(f"algorithm is {algorithm!r}, but must be one of {sorted(ALGORITHMS)}")
-    return ALGORITHMS[algorithm](cs, dict(params))
+    return resolve(algorithm).Config.from_dict(params, where=where)
 
 
 @dataclass(frozen=True)
 class Cell:
     dataset: str
-    algorithm: str
-    params: dict[str, Any] = field(default_factory=dict)
+    algorithm: str  # registry name or module:Class
+    params: Mapping[str, Any] | AlgorithmConfig = field(default_factory=dict)
     seed: int = 0
     accounting: str = "resume"
     workers: int = 1
@@ -102,9 +75,8 @@ def run_cell(cell: Cell, curves: CurveSet | None = None) -> RunRecord:
     sched = make_scheduler(cs, cell.algorithm, cell.params)
     oracle, trace = simulate(cs, sched, seed=cell.seed, accounting=cell.accounting, workers=cell.workers,
                              cost=cell.cost)
-    extra = getattr(sched, "extra_record", lambda: {})()
     return make_record(cs, oracle, trace, sched, seed=cell.seed, accounting=cell.accounting,
-                       workers=cell.workers, extra=extra)
+                       workers=cell.workers, extra=sched.extra_record(), algorithm=cell.algorithm)
 
 
 def run_cells(cells: Sequence[Cell], *, backend: str = "sequential", n_jobs: int = -1, progress: bool = True,
@@ -141,23 +113,31 @@ def run_cells_mpi(cells: Sequence[Cell], *, progress: bool = True, desc: str = "
         return list(tqdm(ex.map(run_cell, cells), total=len(cells), desc=desc, disable=not progress))
 
 
-def parse_seeds(text: str) -> list[int]:
-    """"0-9" -> 0..9, "1,3,5" -> [1,3,5], "4" -> [4]."""
+def parse_seeds(text: str, option: str = "seeds") -> list[int]:
+    """"0-9" -> 0..9, "1,3,5" -> [1,3,5], "4" -> [4]; anything else is a one-line error naming ``option``."""
+    forms = "N, N-M or a comma list such as 0-9 or 1,3,5 (non-negative integers)"
     out: list[int] = []
     for part in str(text).split(","):
         part = part.strip()
         if not part:
             continue
-        if "-" in part[1:]:
-            a, b = part.split("-", 1)
-            lo, hi = int(a), int(b)
-            if hi < lo:
-                raise ValueError(f"seed range {part!r} is empty")
-            out.extend(range(lo, hi + 1))
-        else:
-            out.append(int(part))
+        try:
+            if "-" in part[1:]:
+                a, b = part.split("-", 1)
+                lo, hi = int(a), int(b)
+                if hi < lo:
+                    raise ValueError(f"{option} {text!r}: the range {part!r} is empty (write low-high)")
+                out.extend(range(lo, hi + 1))
+            else:
+                out.append(int(part))
+        except ValueError as e:
+            if "is empty" in str(e):
+                raise
+            raise ValueError(f"{option} {text!r}: cannot read {part!r}; expected {forms}") from None
     if not out:
-        raise ValueError(f"no seeds in {text!r}")
+        raise ValueError(f"{option} {text!r}: no seeds; expected {forms}")
+    if min(out) < 0:
+        raise ValueError(f"{option} {text!r}: seeds must be >= 0; expected {forms}")
     return out
 
 

@@ -1,9 +1,9 @@
-"""Replay oracle, the scheduler interface and the discrete-event simulator.
+"""The replay engine: the recorded table as an oracle, the narrow view schedulers get of it, and the
+discrete-event simulator that drives a :class:`~harness.scheduler.Scheduler`.
 
-Every HPO algorithm is a :class:`Scheduler`: the simulator asks it for work with ``suggest()`` and
-reports observed losses with ``on_result(trial, epoch, loss) -> Decision``. Jobs run on ``workers``
-simulated workers on an explicit clock (an event heap keyed ``(time, seq)``); wall time is never read,
-so a seed reproduces a run exactly.
+Jobs run on ``workers`` simulated workers on an explicit clock (an event heap keyed ``(time, seq)``);
+wall time is never read, so a seed reproduces a run exactly. The scheduler sees only a
+:class:`ReplayView` (paid-for epochs, features, sampling), never the table.
 
 Accounting (SPEC 0.2): ``resume`` charges ``max(0, e - trained[t])`` for training trial ``t`` to epoch
 ``e``; ``scratch`` charges every requested epoch again. A stopped job is charged only up to the epoch
@@ -12,36 +12,21 @@ at which it stopped.
 
 from __future__ import annotations
 
-import enum
 import heapq
 import logging
-from abc import ABC, abstractmethod
-from collections import deque
-from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
 
 import numpy as np
 
-from .hb import ACCOUNTING
+from .hb import ACCOUNTING, stable_top  # noqa: F401  (stable_top: re-exported for old imports)
+from .scheduler import Decision, Job, Scheduler
 from .store import CurveSet
 
 log = logging.getLogger(__name__)
 
 
-class Decision(enum.Enum):
-    CONTINUE = "continue"  # keep training towards the job's target epoch
-    PAUSE = "pause"  # end this job here; the trial may be resumed later
-    STOP = "stop"  # end this job and terminate the trial
-
-
-class Job(NamedTuple):
-    """Train ``trial`` up to ``epoch`` (absolute, 1-based); immutable and cheap to create."""
-
-    trial: int
-    epoch: int
-    report_at: tuple[int, ...] = ()  # intermediate epochs at which on_result is called too
-    every_epoch: bool = False  # call on_result after every epoch
+class UnpaidEpochError(LookupError):
+    """A scheduler asked for the value of an epoch it has not paid for."""
 
 
 @dataclass
@@ -89,8 +74,9 @@ class Oracle:
     # --- observations ----------------------------------------------------------------------
     def value(self, trial: int, epoch: int) -> float:
         """Loss of ``trial`` after ``epoch`` epochs; only paid-for epochs are visible."""
-        if epoch > self.trained[trial]:
-            raise RuntimeError(f"trial {trial}: epoch {epoch} read before it was trained ({self.trained[trial]})")
+        if not 1 <= epoch <= self.trained[trial]:
+            raise UnpaidEpochError(f"trial {trial}: epoch {epoch} read, but only epochs 1..{self.trained[trial]} "
+                                   "are paid for")
         return float(self.loss[self.trial_config[trial], epoch - 1])
 
     def visible(self, trial: int) -> np.ndarray:
@@ -115,116 +101,69 @@ class Oracle:
             raise ValueError(f"epoch {epoch} is outside the recorded curves [1, {self.n_epochs}]")
 
 
-class Scheduler(ABC):
-    """One small interface for every algorithm (Syne Tune / Optuna style)."""
+class ReplayView:
+    """The :class:`~harness.scheduler.TrialView` of a replay: a scheduler's only access to the table.
 
-    name = "scheduler"
-    #: the resource at which trials count as fully trained (for incumbent and anytime curves)
-    max_epoch: int
+    It answers with paid-for epochs only; the table, the oracle and the other trials' unpaid epochs stay
+    out of reach (the oracle is held in a name-mangled slot, not as an attribute of the view)."""
 
-    def start(self, oracle: Oracle, rng: np.random.Generator) -> None:
-        self.oracle = oracle
-        self.rng = rng
-        self.reached: list[tuple[int, float]] = []  # (trial, loss at max_epoch) in the order reached
-        self.stopped: set[int] = set()
+    __slots__ = ("__oracle", "__static")
 
-    @abstractmethod
-    def suggest(self) -> Job | None:
-        """Next job to start, or None if nothing can start until a running job reports."""
-
-    @abstractmethod
-    def on_result(self, trial: int, epoch: int, loss: float) -> Decision:
-        """Observed ``loss`` of ``trial`` after ``epoch`` epochs."""
+    def __init__(self, oracle: Oracle):
+        self.__oracle = oracle
+        self.__static: dict[tuple[str, ...], tuple[np.ndarray, list[str]]] = {}
 
     @property
-    @abstractmethod
-    def finished(self) -> bool: ...
-
-    def incumbent(self) -> int | None:
-        """Trial with the lowest loss at ``max_epoch`` among those that reached it (first wins ties)."""
-        if not self.reached:
-            return None
-        losses = np.array([v for _, v in self.reached])
-        return self.reached[int(np.argmin(losses))][0]
-
-    def params(self) -> dict[str, Any]:
-        return {}
-
-    def log_record(self) -> list[dict[str, Any]]:
-        return []
-
-
-@dataclass(frozen=True)
-class Batch:
-    """A set of jobs run to completion before the program continues (a synchronous barrier)."""
-
-    jobs: list[Job]
-    on_checkpoint: Callable[[int, int, float], Decision] | None = None
-
-
-class SynchronousScheduler(Scheduler):
-    """Scheduler written as a generator program that yields :class:`Batch` es.
-
-    ``program()`` yields batches and receives ``{trial: (epoch_reached, loss)}`` once every job of the
-    batch has ended. Jobs of a batch are handed out in order; intermediate reports go to the batch's
-    ``on_checkpoint``.
-    """
-
-    def start(self, oracle: Oracle, rng: np.random.Generator) -> None:
-        super().start(oracle, rng)
-        self._gen: Generator[Batch, dict[int, tuple[int, float]], None] = self.program()
-        self._queue: deque[Job] = deque()
-        self._running: dict[int, Job] = {}
-        self._results: dict[int, tuple[int, float]] = {}
-        self._batch: Batch | None = None
-        self._done = False
-        self._advance(None)
-
-    @abstractmethod
-    def program(self) -> Generator[Batch, dict[int, tuple[int, float]], None]: ...
-
-    def _advance(self, results: dict[int, tuple[int, float]] | None) -> None:
-        try:
-            batch = self._gen.send(results) if results is not None else next(self._gen)
-            while not batch.jobs:  # an empty batch completes at once
-                batch = self._gen.send({})
-        except StopIteration:
-            self._done = True
-            self._batch = None
-            return
-        self._batch = batch
-        self._queue = deque(batch.jobs)
-        self._results = {}
-
-    def suggest(self) -> Job | None:
-        if self._queue:
-            job = self._queue.popleft()
-            self._running[job.trial] = job
-            return job
-        return None
-
-    def on_result(self, trial: int, epoch: int, loss: float) -> Decision:
-        decision = Decision.CONTINUE
-        if epoch < self._running[trial].epoch:  # an intermediate report
-            hook = self._batch.on_checkpoint if self._batch is not None else None
-            if hook is not None:
-                decision = hook(trial, epoch, loss)
-            if decision is Decision.CONTINUE:
-                return decision
-        # the job ends here (target reached, paused or stopped)
-        del self._running[trial]
-        self._results[trial] = (epoch, loss)
-        if decision is Decision.STOP:
-            self.stopped.add(trial)
-        if epoch >= self.max_epoch:
-            self.reached.append((trial, loss))
-        if not self._queue and not self._running:
-            self._advance(self._results)
-        return decision
+    def n_configs(self) -> int:
+        return self.__oracle.n_configs
 
     @property
-    def finished(self) -> bool:
-        return self._done
+    def n_epochs(self) -> int:
+        return self.__oracle.n_epochs
+
+    @property
+    def n_trials(self) -> int:
+        return len(self.__oracle.trial_config)
+
+    @property
+    def epochs_used(self) -> int:
+        return self.__oracle.epochs_used
+
+    def sample(self, n: int) -> list[int]:
+        return self.__oracle.sample(n)
+
+    def draw(self) -> int:
+        o = self.__oracle
+        return o.new_trial(int(o.rng.integers(o.n_configs)))
+
+    def permutation(self) -> np.ndarray:
+        o = self.__oracle
+        return o.rng.permutation(o.n_configs)
+
+    def new_trial(self, config: int) -> int:
+        if not 0 <= int(config) < self.__oracle.n_configs:
+            raise ValueError(f"config is {config}, but must be a pool row in [0, {self.__oracle.n_configs})")
+        return self.__oracle.new_trial(config)
+
+    def config(self, trial: int) -> int:
+        return self.__oracle.trial_config[trial]
+
+    def trained(self, trial: int) -> int:
+        return self.__oracle.trained[trial]
+
+    def observed(self, trial: int) -> np.ndarray:
+        return self.__oracle.visible(trial).copy()
+
+    def value(self, trial: int, epoch: int) -> float:
+        return self.__oracle.value(trial, epoch)
+
+    def static_features(self, kinds: tuple[str, ...]) -> tuple[np.ndarray, list[str]]:
+        key = tuple(sorted(k.lower() for k in kinds))
+        if key not in self.__static:
+            from .predictors.features import static_features
+
+            self.__static[key] = static_features(self.__oracle.curves, key)
+        return self.__static[key]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -285,7 +224,7 @@ def simulate(
     else:
         raise ValueError(f"cost is {cost!r}, but must be 'epochs' or 'seconds'")
 
-    scheduler.start(oracle, algo_rng)
+    scheduler.start(ReplayView(oracle), algo_rng)
     reached: list[tuple[int, int, float, float]] = []
     if workers == 1:
         now, busy = _run_single_worker(oracle, scheduler, accounting, cum, reached, max_jobs)
@@ -318,6 +257,7 @@ def _run_single_worker(oracle: Oracle, scheduler: Scheduler, accounting: str, cu
     resume = accounting == "resume"
     max_epoch, n_epochs = scheduler.max_epoch, oracle.n_epochs
     reached_set: set[int] = set()
+    stopped: set[int] = set()
     now = 0.0
     started = 0
     while not scheduler.finished:
@@ -328,6 +268,8 @@ def _run_single_worker(oracle: Oracle, scheduler: Scheduler, accounting: str, cu
             raise RuntimeError(f"{scheduler.name}: no job running and suggest() returned None (deadlock)")
         if not 1 <= job.epoch <= n_epochs:
             oracle._check_epoch(job.epoch)
+        if job.trial in stopped:
+            raise RuntimeError(f"{scheduler.name}: suggested trial {job.trial}, which was stopped (STOP is final)")
         started += 1
         if started > max_jobs:
             raise RuntimeError(f"{scheduler.name}: more than {max_jobs} jobs; scheduler does not terminate")
@@ -350,6 +292,8 @@ def _run_single_worker(oracle: Oracle, scheduler: Scheduler, accounting: str, cu
                 reached.append((t, oracle.epochs_used, now, value))
             decision = scheduler.on_result(t, epoch, value)
             if epoch >= target or decision is not Decision.CONTINUE:
+                if decision is Decision.STOP:
+                    stopped.add(t)
                 break
             begin = epoch
     return now, now
@@ -365,6 +309,7 @@ def _run_event_heap(oracle: Oracle, scheduler: Scheduler, accounting: str, worke
     now = 0.0
     busy = 0.0
     reached_set: set[int] = set()
+    stopped: set[int] = set()
     max_epoch = scheduler.max_epoch
     started = 0
 
@@ -379,6 +324,10 @@ def _run_event_heap(oracle: Oracle, scheduler: Scheduler, accounting: str, worke
             if job is None:
                 break
             oracle._check_epoch(job.epoch)
+            if job.trial in stopped:
+                raise RuntimeError(f"{scheduler.name}: suggested trial {job.trial}, which was stopped (STOP is final)")
+            if any(j.trial == job.trial for j, _, _ in slots.values()):
+                raise RuntimeError(f"{scheduler.name}: suggested trial {job.trial} while a job of it is running")
             started += 1
             if started > max_jobs:
                 raise RuntimeError(f"{scheduler.name}: more than {max_jobs} jobs; scheduler does not terminate")
@@ -413,14 +362,8 @@ def _run_event_heap(oracle: Oracle, scheduler: Scheduler, accounting: str, worke
             heapq.heappush(heap, (now + dt, seq, w))
             seq += 1
         else:
+            if decision is Decision.STOP:
+                stopped.add(job.trial)
             del slots[w]
             free.append(w)
     return now, busy
-
-
-def stable_top(trials: Iterable[int], losses: Iterable[float], k: int) -> list[int]:
-    """The ``k`` trials with the smallest losses, best first; ties keep the input order."""
-    trials = list(trials)
-    vals = [float(v) for v in losses]
-    order = sorted(range(len(vals)), key=vals.__getitem__)  # Python's sort is stable
-    return [trials[j] for j in order[:k]]

@@ -1,13 +1,17 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pytest
 
 from harness import hb
 from harness.algorithms.hyperband import Hyperband, RandomSearch, SuccessiveHalving
 from harness.cli import main
+from harness.config import AlgorithmConfig
 from harness.runner import Cell, parse_seeds, run_cell, run_cells
-from harness.sim import Decision, Job, Oracle, Scheduler, simulate
+from harness.scheduler import Decision, Job, Scheduler
+from harness.sim import Oracle, simulate
 from tests.conftest import make_curveset
 
 
@@ -73,7 +77,7 @@ def test_oracle_hides_unpaid_epochs(fake):
     t = o.new_trial(3)
     o.train(t, 4)
     assert len(o.visible(t)) == 4
-    with pytest.raises(RuntimeError, match="read before it was trained"):
+    with pytest.raises(LookupError, match="epoch 5 read, but only epochs 1..4 are paid for"):
         o.value(t, 5)
     o.train(t, 2)  # already paid: free
     assert o.epochs_used == 4
@@ -87,6 +91,10 @@ def test_oracle_hides_unpaid_epochs(fake):
 class _Stuck(Scheduler):
     name = "stuck"
     max_epoch = 5
+
+    @dataclass(frozen=True)
+    class Config(AlgorithmConfig):
+        pass
 
     def suggest(self):
         return None
@@ -107,7 +115,7 @@ def test_deadlock_is_reported(fake):
 def test_job_beyond_recorded_curve_is_rejected(fake):
     class Far(_Stuck):
         def suggest(self):
-            return Job(self.oracle.new_trial(0), 99)
+            return Job(self.view.new_trial(0), 99)
 
     with pytest.raises(ValueError, match=r"epoch 99 is outside the recorded curves \[1, 20\]"):
         simulate(fake, Far())
@@ -161,7 +169,8 @@ def test_ab_command_reports_paired_statistics(tmp_path, fake, capsys):
                "--seeds", "0-5", "-q"])
     assert rc == 0
     out = capsys.readouterr().out
-    assert "A = hyperband" in out and "B = swift {'R': 20, 'eta': 2, 'd': 5}" in out
+    assert "A = hyperband {'R': 20, 'eta': 2" in out and "B = swift {'R': 20, 'eta': 2, 'n_runs': 1" in out
+    assert "'d': 5" in out.splitlines()[1]
     epochs_line = next(line for line in out.splitlines() if line.startswith("epochs"))
     assert "wilcoxon p=" in epochs_line and "A-B +" in epochs_line  # Swift never uses more epochs
 

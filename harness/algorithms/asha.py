@@ -14,44 +14,46 @@ losses completed at ``r_next`` pauses at ``p`` (never promoted), returning the r
 from __future__ import annotations
 
 import math
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import numpy as np
 
-from ..hb import check_params, hyperband_epochs
-from ..runner import register
-from ..sim import Decision, Job, Scheduler
-from ..store import CurveSet
-from .swift import make_curve_predictor
+from ..config import AlgorithmConfig, setting
+from ..hb import asha_rungs, hyperband_epochs
+from ..scheduler import Decision, Job, Scheduler, TrialView
+from .hyperband import BudgetConfig, resolve_R
+from .swift import PredictorSettings
 
-
-def asha_rungs(R: int, eta: int, r_min: int = 1) -> list[int]:
-    check_params(R, eta)
-    if not 1 <= r_min <= R:
-        raise ValueError(f"r_min is {r_min}, but must be in [1, R={R}]")
-    out, r = [], r_min
-    while r < R:
-        out.append(r)
-        r *= eta
-    return out + [R]
+__all__ = ["ASHA", "SwiftASHA", "asha_rungs"]
 
 
 class ASHA(Scheduler):
     name = "asha"
 
-    def __init__(self, *, R: int, eta: int = 3, r_min: int = 1, budget: int | None = None):
-        self.R, self.eta, self.r_min = R, eta, r_min
-        self.rungs = asha_rungs(R, eta, r_min)
-        self.budget = hyperband_epochs(R, eta) if budget is None else int(budget)
-        if self.budget < self.rungs[0]:
-            raise ValueError(f"budget is {self.budget} epochs, less than the first rung ({self.rungs[0]})")
-        self.max_epoch = R
+    @dataclass(frozen=True)
+    class Config(BudgetConfig):
+        algorithm: ClassVar[str] = "asha"
+        r_min: int = setting(1, help="epochs of the first rung", range=(1, None))
+        epochs_budget: int | None = setting(None, help="epochs the run may commit (default: n_runs Hyperband "
+                                                       "iterations at the same R and eta)", range=(1, None))
+
+    def __init__(self, config: AlgorithmConfig | None = None, /, **settings: Any):
+        super().__init__(config, **settings)
+        self.eta, self.r_min = self.config.eta, self.config.r_min
 
     def params(self) -> dict[str, Any]:
-        return {"R": self.R, "eta": self.eta, "r_min": self.r_min, "budget": self.budget}
+        return {**super().params(), "R": self.R, "epochs_budget": self.budget}
 
-    def start(self, oracle: Any, rng: np.random.Generator) -> None:
-        super().start(oracle, rng)
+    def start(self, view: TrialView, rng: np.random.Generator) -> None:
+        c = self.config
+        self.R = self.max_epoch = resolve_R(c.R, view, self.name)
+        self.rungs = asha_rungs(self.R, self.eta, self.r_min)
+        self.budget = c.n_runs * hyperband_epochs(self.R, self.eta) if c.epochs_budget is None else c.epochs_budget
+        if self.budget < self.rungs[0]:
+            raise ValueError(f"{self.name} setting epochs_budget is {self.budget}, less than the first rung "
+                             f"({self.rungs[0]} epochs)")
+        super().start(view, rng)
         self.results: list[dict[int, float]] = [{} for _ in self.rungs]  # rung -> {trial: loss}, insertion order
         self.promoted: list[set[int]] = [set() for _ in self.rungs]
         self.running: dict[int, tuple[int, int]] = {}  # trial -> (rung index of the target, start epoch)
@@ -79,9 +81,9 @@ class ASHA(Scheduler):
                     self.running[t] = (k + 1, start)
                     self.committed += self.rungs[k + 1] - start
                     return self._job(t, k + 1)
-        if self.oracle.n_trials >= 10 * self.oracle.n_configs:
+        if self.view.n_trials >= 10 * self.view.n_configs:
             return None
-        t = self.oracle.new_trial(int(self.oracle.rng.integers(self.oracle.n_configs)))
+        t = self.view.draw()
         self.n_new += 1
         self.running[t] = (0, 0)
         self.committed += self.rungs[0]
@@ -99,7 +101,7 @@ class ASHA(Scheduler):
     @property
     def finished(self) -> bool:
         return self.committed >= self.budget and not self.running or (
-            not self.running and self.oracle.n_trials >= 10 * self.oracle.n_configs)
+            not self.running and self.view.n_trials >= 10 * self.view.n_configs)
 
     def incumbent(self) -> int | None:
         """Best trial at R; if no trial reached R within the budget, the best of the highest non-empty rung."""
@@ -120,18 +122,26 @@ class ASHA(Scheduler):
 class SwiftASHA(ASHA):
     name = "swift_asha"
 
-    def __init__(self, *, R: int, eta: int = 3, r_min: int = 1, budget: int | None = None, d: int = 15,
-                 rho: float = 0.5, q: float = 0.25, predictor: str = "swift_svr"):
-        super().__init__(R=R, eta=eta, r_min=r_min, budget=budget)
-        self.d, self.rho, self.q, self.predictor = d, rho, q, predictor
+    @dataclass(frozen=True)
+    class Config(PredictorSettings, BudgetConfig):
+        algorithm: ClassVar[str] = "swift_asha"
+        r_min: int = setting(1, help="epochs of the first rung", range=(1, None))
+        epochs_budget: int | None = setting(None, help="epochs the run may commit (default: n_runs Hyperband "
+                                                       "iterations at the same R and eta)", range=(1, None))
+        d: int = setting(15, help="trials a rung needs before its predictor is trained", range=(2, None))
+        rho: float = setting(0.5, help="decision point p = r_prev + ceil((r_next - r_prev) * rho)", range=(0, 1))
+        q: float = setting(0.25, help="pause a trial predicted at or above this quantile of the rung's losses",
+                           range=(0, 1))
 
-    def params(self) -> dict[str, Any]:
-        return {**super().params(), "d": self.d, "rho": self.rho, "q": self.q, "predictor": self.predictor}
+    def __init__(self, config: AlgorithmConfig | None = None, /, **settings: Any):
+        super().__init__(config, **settings)
+        self.d, self.rho, self.q, self.predictor = self.config.d, self.config.rho, self.config.q, self.config.predictor
 
-    def start(self, oracle: Any, rng: np.random.Generator) -> None:
-        super().start(oracle, rng)
+    def start(self, view: TrialView, rng: np.random.Generator) -> None:
+        super().start(view, rng)
         self.models: dict[tuple[int, int], Any] = {}
         self.n_paused = 0
+        self.decisions: list[dict[str, Any]] = []
 
     def _point(self, k: int) -> int:
         r_prev = self.rungs[k - 1] if k > 0 else 0
@@ -149,13 +159,14 @@ class SwiftASHA(ASHA):
             done = self.results[k]
             if key not in self.models and len(done) >= self.d:
                 ts = list(done)
-                X = np.array([self.oracle.visible(t)[:epoch] for t in ts])
-                y = np.array([self.oracle.value(t, r_next) for t in ts])
-                self.models[key] = make_curve_predictor(self.predictor, tau=epoch,
-                                                        seed=int(self.rng.integers(2**31))).fit(X, y)
+                X = np.array([self.view.observed(t)[:epoch] for t in ts])
+                y = np.array([self.view.value(t, r_next) for t in ts])
+                self.models[key] = self.config.make(tau=epoch, seed=int(self.rng.integers(2**31))).fit(X, y)
             if key in self.models:
                 thr = float(np.quantile(list(done.values()), self.q))
-                pred = float(self.models[key].predict(self.oracle.visible(trial)[None, :epoch])[0])
+                pred = float(self.models[key].predict(self.view.observed(trial)[None, :epoch])[0])
+                self.decisions.append({"trial": trial, "epoch": epoch, "target": r_next, "mean": pred,
+                                       "threshold": thr, "decision": "pause" if pred >= thr else "continue"})
                 if pred >= thr:
                     del self.running[trial]
                     self.committed -= r_next - epoch  # the unused part of the job returns to the budget
@@ -165,25 +176,10 @@ class SwiftASHA(ASHA):
         return super().on_result(trial, epoch, loss)
 
     def extra_record(self) -> dict[str, Any]:
-        return {**super().extra_record(), "paused": self.n_paused, "models": len(self.models)}
+        out = {**super().extra_record(), "paused": self.n_paused, "models": len(self.models)}
+        if self.config.trace:
+            out["trace"] = self.decisions
+        return out
 
-
-def _budgeted(cls: type[ASHA], cs: CurveSet, p: dict[str, Any]) -> Scheduler:
-    """``n_runs`` (as for Hyperband) sets the default budget to that many Hyperband iterations."""
-    p = dict(p)
-    R, eta = p.pop("R", cs.n_epochs), p.pop("eta", 3)
-    runs = int(p.pop("n_runs", 1))
-    p.setdefault("budget", runs * hyperband_epochs(R, eta))
-    return cls(R=R, eta=eta, **p)
-
-
-def _asha(cs: CurveSet, p: dict[str, Any]) -> Scheduler:
-    return _budgeted(ASHA, cs, p)
-
-
-def _swift_asha(cs: CurveSet, p: dict[str, Any]) -> Scheduler:
-    return _budgeted(SwiftASHA, cs, p)
-
-
-register("asha", _asha)
-register("swift_asha", _swift_asha)
+    def predictions(self) -> list[dict[str, Any]]:
+        return [{**d, "predictor": self.predictor} for d in self.decisions]

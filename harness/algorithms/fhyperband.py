@@ -11,90 +11,131 @@ from __future__ import annotations
 
 import math
 from collections.abc import Generator
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import numpy as np
-from scipy.stats import norm
 
-from ..hb import Bracket, check_params
-from ..predictors import make_predictor
-from ..predictors.features import FeatureBuilder, parse_sets
-from ..predictors.srm import SRM
-from ..runner import register
-from ..sim import Batch, Decision, Job, Scheduler, SynchronousScheduler, stable_top
-from ..store import CurveSet
-from .hyperband import Hyperband, Results
+from ..config import setting
+from ..hb import Bracket, check_params, stable_top
+from ..scheduler import Batch, Decision, Job, Results, SynchronousScheduler, TrialView
+from .hyperband import BudgetConfig, Hyperband, resolve_R
+from .swift import PredictorSettings
+
+
+def _norm_cdf(x: float) -> float:
+    from scipy.special import ndtr  # what scipy.stats.norm.cdf evaluates
+
+    return float(ndtr(x))
+
+
+@dataclass(frozen=True)
+class SRMSettings(PredictorSettings):
+    """Baker's SRMs and the early-stopping rule (shared by f-Hyperband and the early-stopping simulation)."""
+
+    predictor: str = setting("nusvr", help="SRM regressor (harness.predictors.PREDICTORS) or module:Class")
+    Delta: float = setting(0.95, help="stop when P(final below the reference - delta) >= Delta", range=(0, 1),
+                           lo_open=True, hi_open=True)
+    delta: float = setting(0.0, help="offset below the reference value (relaxed rule)", range=(0, None))
+    features: str = setting("TS", help="'+'-joined subset of TS, AP, HP")
+    error: str = setting("kfold", help="SRM error model: loo (SPEC), kfold (10-fold, cheap) or none",
+                         choices=("loo", "kfold", "none"))
+    bias_correction: bool = setting(True, help="add the mean held-out error to predictions (SPEC 2.4)")
+    target: str = setting("final", help="what the searched SRMs regress: final, delta (y_T - y_tau) or auto",
+                          choices=("final", "delta", "auto"))
+
+    def check(self) -> None:
+        from ..predictors.features import parse_sets
+
+        try:
+            sets = parse_sets(self.features)
+        except ValueError as e:
+            self.fail(f"features: {e}")
+        if self.target != "final" and "TS" not in sets:
+            self.fail(f"target is {self.target!r}: it needs the TS feature set (features are {self.features!r})")
+        super().check()
 
 
 class _SRMMixin:
-    """Shared SRM construction: features from the curve prefix of u = -loss (+ dataset HP/AP columns)."""
+    """Shared SRM construction: features from the paid curve prefix of u = -loss (+ dataset HP/AP columns)."""
 
-    predictor: str
-    features: str
-    budget: str | int
-    error: str
-    bias_correction: bool
-    target: str = "final"
+    config: SRMSettings
+    view: TrialView
 
-    def _set_target(self, target: str) -> None:
-        """nu-SVR/OLS/BLR/RF regression target (``final`` | ``delta`` | ``auto``, see predictors.zoo.TARGETS);
-        checked here so a bad combination fails before the run, not at the first rung."""
-        if target != "final":
-            make_predictor(self.predictor, tau=2, budget=self.budget, target=target)
-            if "TS" not in parse_sets(self.features):
-                raise ValueError(f"target {target!r} needs the TS feature set (features are {self.features!r})")
-        self.target = target
+    def _init_srm(self) -> None:
+        c = self.config
+        self.Delta, self.delta = c.Delta, c.delta
+        self.predictor, self.features, self.budget = c.predictor, c.features, c.budget
+        self.error, self.bias_correction, self.target = c.error, c.bias_correction, c.target
 
     def _target_param(self) -> dict[str, Any]:
         return {} if self.target == "final" else {"target": self.target}
 
-    def start(self, oracle: Any, rng: np.random.Generator) -> None:
-        self.fb = FeatureBuilder(oracle.curves, self.features, values=-oracle.curves.loss())
-        super().start(oracle, rng)  # type: ignore[misc]
+    def start(self, view: TrialView, rng: np.random.Generator) -> None:
+        from ..predictors.features import FeatureBuilder
 
-    def _new_srm(self, seed: int) -> SRM:
-        return SRM(lambda tau: make_predictor(self.predictor, tau=tau, budget=self.budget, seed=seed,
-                                              target=self.target),
-                   error=self.error, bias_correction=self.bias_correction, seed=seed)
+        self.fb = FeatureBuilder.for_view(view, self.features)
+        self.decisions: list[dict[str, Any]] = []
+        super().start(view, rng)  # type: ignore[misc]
+
+    def _u(self, trials: list[int], tau: int) -> np.ndarray:
+        """Paid prefixes u[1..tau] = -loss of ``trials`` (every one trained to at least tau)."""
+        return -np.array([self.view.observed(t)[:tau] for t in trials])
+
+    def _features(self, trials: list[int], tau: int, prefix: np.ndarray | None = None) -> np.ndarray:
+        rows = np.array([self.view.config(t) for t in trials])
+        return self.fb(rows, tau, prefix=self._u(trials, tau) if prefix is None else prefix)
+
+    def _new_srm(self, seed: int) -> Any:
+        from ..predictors.srm import SRM
+
+        return SRM(lambda tau: self.config.make(tau=tau, seed=seed), error=self.error,
+                   bias_correction=self.bias_correction, seed=seed)
+
+    def _record(self, **d: Any) -> None:
+        self.decisions.append(d)
+
+    def predictions(self) -> list[dict[str, Any]]:
+        """Predictions are of u = -loss; the record states them (and thresholds) as losses like every other
+        algorithm."""
+        return [{**d, "mean": -d["mean"], "threshold": -d["threshold"], "predictor": self.predictor}
+                for d in self.decisions]
 
 
 class FHyperband(_SRMMixin, Hyperband):
     name = "fhyperband"
 
-    def __init__(self, *, R: int, eta: int = 4, Delta: float = 0.95, delta: float = 0.0, d: int = 100,
-                 kappa: float = 0.5, predictor: str = "nusvr", features: str = "TS", n_runs: int = 1,
-                 budget: str | int = "tiny", error: str = "kfold", bias_correction: bool = True, tau_stride: int = 1,
-                 reset_between_runs: bool = False, target: str = "final"):
-        super().__init__(R=R, eta=eta, n_runs=n_runs, reset_between_runs=reset_between_runs)
-        if not 0 < Delta < 1:
-            raise ValueError(f"Delta is {Delta}, but must be in (0, 1)")
-        if not 0 < kappa <= 1:
-            raise ValueError(f"kappa is {kappa}, but must be in (0, 1]")
-        if d < 3:
-            raise ValueError(f"d is {d}, but must be >= 3")
-        self.Delta, self.delta, self.d, self.kappa = Delta, delta, d, kappa
-        self.predictor, self.features, self.budget = predictor, features, budget
-        self.error, self.bias_correction, self.tau_stride = error, bias_correction, tau_stride
-        self._set_target(target)
-        self.data: dict[int, list[int]] = {}  # D[r]: trials fully trained to r (their curves are in the oracle)
-        self.srms: dict[int, SRM] = {}  # M[r]
+    @dataclass(frozen=True)
+    class Config(SRMSettings, BudgetConfig):
+        algorithm: ClassVar[str] = "fhyperband"
+        d: int = setting(100, help="full curves a rung needs before its SRMs are trained", range=(3, None))
+        kappa: float = setting(0.5, help="the reference is the ceil(kappa * n_next)-th best value of the rung",
+                               range=(0, 1), lo_open=True)
+        tau_stride: int = setting(1, help="train SRMs at tau = 1, 1 + stride, ...", range=(1, None))
+        reset_between_runs: bool = setting(False, help="forget curves and SRMs between Hyperband runs")
+
+    def __init__(self, config: Any = None, /, **settings: Any):
+        super().__init__(config, **settings)
+        self._init_srm()
+        self.d, self.kappa, self.tau_stride = self.config.d, self.config.kappa, self.config.tau_stride
+
+    def start(self, view: TrialView, rng: np.random.Generator) -> None:
+        self.data: dict[int, list[int]] = {}  # D[r]: trials fully trained to r
+        self.srms: dict[int, Any] = {}  # M[r]
         self.n_stopped = 0
+        super().start(view, rng)
 
     def reset_state(self) -> None:
         self.data.clear()
         self.srms.clear()
 
-    def params(self) -> dict[str, Any]:
-        return {**super().params(), "Delta": self.Delta, "delta": self.delta, "d": self.d, "kappa": self.kappa,
-                "predictor": self.predictor, **self._target_param()}
-
     def _train(self, r: int) -> None:
         trials = self.data[r]
-        rows = np.array([self.oracle.config(t) for t in trials])
-        u_r = -np.array([self.oracle.value(t, r) for t in trials])
+        u = self._u(trials, r)  # paid prefixes: every trial of D[r] was trained to r
+        u_r = u[:, r - 1]
         srm = self._new_srm(int(self.rng.integers(2**31)))
         for tau in range(1, r, self.tau_stride):
-            srm.fit(tau, self.fb(rows, tau), u_r)
+            srm.fit(tau, self._features(trials, tau, prefix=u), u_r)
         self.srms[r] = srm
 
     def run_rung(self, run: int, b: Bracket, i: int, trials: list[int]) -> Generator[Batch, Results, list[int]]:
@@ -108,10 +149,16 @@ class FHyperband(_SRMMixin, Hyperband):
         def on_checkpoint(t: int, tau: int, loss: float) -> Decision:
             if srm is None or tau not in srm:
                 return Decision.CONTINUE
-            m, sd = srm.predict(tau, self.fb(np.array([self.oracle.config(t)]), tau))
+            m, sd = srm.predict(tau, self._features([t], tau))
             u = sorted(values.values(), reverse=True)
             thr = u[k - 1] - self.delta if len(u) >= k else -math.inf
-            if norm.cdf((thr - m[0]) / sd[0]) >= self.Delta:
+            p_worse = _norm_cdf((thr - m[0]) / sd[0])
+            stop = p_worse >= self.Delta
+            if stop or self.config.trace:
+                self._record(trial=t, epoch=tau, target=r, mean=float(m[0]), std=float(sd[0]), threshold=thr,
+                             p_worse=p_worse, decision="stop" if stop else "continue", run=run, s=b.s, i=i,
+                             k=k, n_values=len(u))
+            if stop:
                 values[t] = float(m[0])
                 self.n_stopped += 1
                 return Decision.PAUSE
@@ -127,13 +174,16 @@ class FHyperband(_SRMMixin, Hyperband):
                     if len(table) == self.d and r not in self.srms and r > 1:
                         self._train(r)
         self.rounds.append({"run": run, "s": b.s, "i": i, "n_trained": len(trials), "r_i": r,
-                            "stopped": sum(1 for t in trials if t in values and self.oracle.trained[t] < r),
-                            "epochs": self.oracle.epochs_used})
+                            "stopped": sum(1 for t in trials if t in values and self.view.trained(t) < r),
+                            "epochs": self.view.epochs_used})
 
         return stable_top(trials, [-values[t] for t in trials], rung.keep)
 
     def extra_record(self) -> dict[str, Any]:
-        return {"stopped": self.n_stopped, "srm_rungs": sorted(self.srms)}
+        out = {"stopped": self.n_stopped, "srm_rungs": sorted(self.srms)}
+        if self.config.trace:
+            out["trace"] = self.decisions
+        return out
 
 
 class EarlyStopSim(_SRMMixin, SynchronousScheduler):
@@ -142,39 +192,50 @@ class EarlyStopSim(_SRMMixin, SynchronousScheduler):
 
     name = "earlystop"
 
-    def __init__(self, *, T: int, Delta: float = 0.99, delta: float = 0.0, nth: int = 1, n_burnin: int = 100,
-                 predictor: str = "nusvr", features: str = "TS", budget: str | int = "tiny", error: str = "kfold",
-                 bias_correction: bool = True, refit_every: int = 0, n_configs: int | None = None,
-                 target: str = "final"):
-        check_params(T, 2)
-        self.T, self.max_epoch = T, T
-        self.Delta, self.delta, self.nth, self.n_burnin = Delta, delta, nth, n_burnin
-        self.predictor, self.features, self.budget = predictor, features, budget
-        self.error, self.bias_correction, self.refit_every = error, bias_correction, refit_every
-        self._set_target(target)
-        self.n_configs = n_configs
+    @dataclass(frozen=True)
+    class Config(SRMSettings):
+        algorithm: ClassVar[str] = "earlystop"
+        R: int | None = setting(None, help="epochs of a full training, T (default: the dataset's T)",
+                                range=(2, None))
+        Delta: float = setting(0.99, help="stop when P(final below the reference - delta) >= Delta", range=(0, 1),
+                               lo_open=True, hi_open=True)
+        nth: int = setting(1, help="compare with the n-th best fully trained value", range=(1, None))
+        n_burnin: int = setting(100, help="configs trained fully before the SRMs are fitted", range=(2, None))
+        refit_every: int = setting(0, help="refit the SRMs after every K further full curves (0: never, SPEC)",
+                                   range=(0, None))
+        n_configs: int | None = setting(None, help="configs in the ordering (default: the whole pool)",
+                                        range=(1, None))
+
+    def __init__(self, config: Any = None, /, **settings: Any):
+        super().__init__(config, **settings)
+        self._init_srm()
+        c = self.config
+        self.nth, self.n_burnin, self.refit_every, self.n_configs = c.nth, c.n_burnin, c.refit_every, c.n_configs
+
+    def start(self, view: TrialView, rng: np.random.Generator) -> None:
+        self.T = self.max_epoch = resolve_R(self.config.R, view, self.name)
+        check_params(self.T, 2)
         self.n_stopped = 0
+        super().start(view, rng)
 
     def params(self) -> dict[str, Any]:
-        return {"T": self.T, "Delta": self.Delta, "delta": self.delta, "nth": self.nth, "n_burnin": self.n_burnin,
-                "predictor": self.predictor, **self._target_param()}
+        return {**super().params(), "R": self.T}
 
-    def _fit(self, full: list[int]) -> SRM:
-        rows = np.array([self.oracle.config(t) for t in full])
-        u_T = -np.array([self.oracle.value(t, self.T) for t in full])
+    def _fit(self, full: list[int]) -> Any:
+        u = self._u(full, self.T)
         srm = self._new_srm(int(self.rng.integers(2**31)))
         for tau in range(1, self.T):
-            srm.fit(tau, self.fb(rows, tau), u_T)
+            srm.fit(tau, self._features(full, tau, prefix=u), u[:, self.T - 1])
         return srm
 
     def program(self) -> Generator[Batch, Results, None]:
-        n = self.n_configs or self.oracle.n_configs
-        order = self.oracle.rng.permutation(self.oracle.n_configs)[:n]
-        trials = [self.oracle.new_trial(c) for c in order]
+        n = self.n_configs or self.view.n_configs
+        order = self.view.permutation()[:n]
+        trials = [self.view.new_trial(c) for c in order]
         burn = trials[: self.n_burnin]
         yield Batch([Job(t, self.T) for t in burn])
         full = list(burn)
-        finals = sorted((-self.oracle.value(t, self.T) for t in full), reverse=True)
+        finals = sorted((-self.view.value(t, self.T) for t in full), reverse=True)
         srm = self._fit(full)
         since = 0
 
@@ -182,8 +243,13 @@ class EarlyStopSim(_SRMMixin, SynchronousScheduler):
             if len(finals) < self.nth:
                 return Decision.CONTINUE
             ref = finals[self.nth - 1]
-            m, sd = srm.predict(tau, self.fb(np.array([self.oracle.config(t)]), tau))
-            if norm.cdf((ref - self.delta - m[0]) / sd[0]) >= self.Delta:
+            m, sd = srm.predict(tau, self._features([t], tau))
+            p_worse = _norm_cdf((ref - self.delta - m[0]) / sd[0])
+            stop = p_worse >= self.Delta
+            if stop or self.config.trace:
+                self._record(trial=t, epoch=tau, target=self.T, mean=float(m[0]), std=float(sd[0]),
+                             threshold=ref - self.delta, p_worse=p_worse, decision="stop" if stop else "continue")
+            if stop:
                 self.n_stopped += 1
                 return Decision.STOP
             return Decision.CONTINUE
@@ -199,19 +265,7 @@ class EarlyStopSim(_SRMMixin, SynchronousScheduler):
                     srm, since = self._fit(full), 0
 
     def extra_record(self) -> dict[str, Any]:
-        return {"stopped": self.n_stopped}
-
-
-def _fhb(cs: CurveSet, p: dict[str, Any]) -> Scheduler:
-    p = dict(p)
-    return FHyperband(R=p.pop("R", cs.n_epochs), eta=p.pop("eta", 4), **p)
-
-
-def _es(cs: CurveSet, p: dict[str, Any]) -> Scheduler:
-    p = dict(p)
-    p.pop("eta", None)
-    return EarlyStopSim(T=p.pop("R", cs.n_epochs), **p)
-
-
-register("fhyperband", _fhb)
-register("earlystop", _es)
+        out: dict[str, Any] = {"stopped": self.n_stopped}
+        if self.config.trace:
+            out["trace"] = self.decisions
+        return out

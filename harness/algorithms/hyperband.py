@@ -3,42 +3,62 @@
 from __future__ import annotations
 
 from collections.abc import Generator
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
-from ..hb import Bracket, bracket, brackets, check_params, max_bracket
-from ..sim import Batch, Job, SynchronousScheduler, stable_top
+from ..config import DEFAULT_ETA, AlgorithmConfig, setting
+from ..hb import Bracket, bracket, brackets, check_params, hyperband_epochs, max_bracket, stable_top
+from ..scheduler import Batch, Job, Results, SynchronousScheduler, TrialView
 
-Results = dict[int, tuple[int, float]]
+
+@dataclass(frozen=True)
+class BudgetConfig(AlgorithmConfig):
+    """Settings every Hyperband-family algorithm shares."""
+
+    R: int | None = setting(None, help="max epochs per config (default: the dataset's T)", range=(1, None))
+    eta: int = setting(DEFAULT_ETA, help="Hyperband discard rate", range=(2, None))
+    n_runs: int = setting(1, help="consecutive Hyperband iterations (fresh samples each)", range=(1, None))
+
+
+def resolve_R(R: int | None, view: TrialView, algorithm: str) -> int:
+    """``R`` of the run: the configured value, or the dataset's recorded epochs; never beyond them."""
+    if R is None:
+        return view.n_epochs
+    if R > view.n_epochs:
+        raise ValueError(f"{algorithm} setting R is {R}, but the curves record only {view.n_epochs} epochs; "
+                         f"lower R or extend the curves with --pad-to {R} (repeats each curve's last value)")
+    return R
 
 
 class Hyperband(SynchronousScheduler):
-    """Li et al. Hyperband with the SPEC 1.2 integer-epoch convention.
-
-    ``n_runs`` consecutive Hyperband iterations (fresh samples each); ``brackets_only`` restricts the
-    iteration to the listed bracket indices (successive halving is ``brackets_only=(s,)``).
-    """
+    """Li et al. Hyperband with the SPEC 1.2 integer-epoch convention; ``n_runs`` consecutive iterations."""
 
     name = "hyperband"
 
-    def __init__(self, *, R: int, eta: int = 3, n_runs: int = 1, brackets_only: tuple[int, ...] | None = None,
-                 reset_between_runs: bool = False):
-        check_params(R, eta)
-        if n_runs < 1:
-            raise ValueError(f"n_runs is {n_runs}, but must be >= 1")
-        self.R, self.eta, self.n_runs = R, eta, n_runs
-        self.reset_between_runs = reset_between_runs
-        self.brackets_only = brackets_only
-        self.max_epoch = R
+    @dataclass(frozen=True)
+    class Config(BudgetConfig):
+        algorithm: ClassVar[str] = "hyperband"
+        reset_between_runs: bool = setting(False, help="forget what predictors learned between Hyperband runs")
+
+    def __init__(self, config: AlgorithmConfig | None = None, /, **settings: Any):
+        super().__init__(config, **settings)
+        if self.config.R is not None:
+            check_params(self.config.R, self.config.eta)
+        self.eta, self.n_runs = self.config.eta, self.config.n_runs
+        self.reset_between_runs = getattr(self.config, "reset_between_runs", False)
+        self.R = self.config.R
         self.rounds: list[dict[str, Any]] = []
 
+    def start(self, view: TrialView, rng: Any) -> None:
+        self.R = self.max_epoch = resolve_R(self.config.R, view, self.name)
+        self.rounds = []
+        super().start(view, rng)
+
     def params(self) -> dict[str, Any]:
-        return {"R": self.R, "eta": self.eta, "n_runs": self.n_runs}
+        return {**super().params(), "R": self.R}
 
     def schedule(self) -> list[Bracket]:
-        if self.brackets_only is None:
-            return brackets(self.R, self.eta)
-        s_max = max_bracket(self.R, self.eta)
-        return [bracket(self.R, self.eta, s, s_max) for s in self.brackets_only]
+        return brackets(self.R, self.eta)
 
     def reset_state(self) -> None:
         """Forget what predictors learned (SPEC 1.3 ``--reset-between-runs``); vanilla Hyperband has nothing."""
@@ -48,7 +68,7 @@ class Hyperband(SynchronousScheduler):
             if run and self.reset_between_runs:
                 self.reset_state()
             for b in self.schedule():
-                trials = self.oracle.sample(b.n)
+                trials = self.view.sample(b.n)
                 for rung in b.rungs:
                     trials = yield from self.run_rung(run, b, rung.i, trials)
 
@@ -58,7 +78,7 @@ class Hyperband(SynchronousScheduler):
         res = yield Batch([Job(t, rung.r_i) for t in trials])
         losses = [res[t][1] for t in trials]
         self.rounds.append({"run": run, "s": b.s, "i": i, "n_trained": len(trials), "r_i": rung.r_i,
-                            "epochs": self.oracle.epochs_used})
+                            "epochs": self.view.epochs_used})
         return stable_top(trials, losses, rung.keep)
 
     def log_record(self) -> list[dict[str, Any]]:
@@ -70,10 +90,22 @@ class SuccessiveHalving(Hyperband):
 
     name = "successive_halving"
 
-    def __init__(self, *, R: int, eta: int = 3, s: int | None = None, n_runs: int = 1):
-        s = max_bracket(R, eta) if s is None else s
-        super().__init__(R=R, eta=eta, n_runs=n_runs, brackets_only=(s,))
-        self.s = s
+    @dataclass(frozen=True)
+    class Config(BudgetConfig):
+        algorithm: ClassVar[str] = "successive_halving"
+        s: int | None = setting(None, help="the bracket (default s_max, the most aggressive)", range=(0, None))
+
+    def start(self, view: TrialView, rng: Any) -> None:
+        R = resolve_R(self.config.R, view, self.name)
+        s_max = max_bracket(R, self.eta)
+        self.s = s_max if self.config.s is None else self.config.s
+        if self.s > s_max:
+            raise ValueError(f"successive_halving setting s is {self.s}, but must be in [0, {s_max}] for "
+                             f"R={R}, eta={self.eta}")
+        super().start(view, rng)
+
+    def schedule(self) -> list[Bracket]:
+        return [bracket(self.R, self.eta, self.s, max_bracket(self.R, self.eta))]
 
     def params(self) -> dict[str, Any]:
         return {**super().params(), "s": self.s}
@@ -84,13 +116,20 @@ class RandomSearch(SynchronousScheduler):
 
     name = "random"
 
-    def __init__(self, *, R: int, n: int):
-        if n < 1:
-            raise ValueError(f"n is {n}, but must be >= 1")
-        self.R, self.n, self.max_epoch = R, n, R
+    @dataclass(frozen=True)
+    class Config(BudgetConfig):
+        algorithm: ClassVar[str] = "random"
+        n: int | None = setting(None, help="configs trained fully (default: as many as fit in the epochs of "
+                                           "n_runs Hyperband iterations at the same R and eta)", range=(1, None))
+
+    def start(self, view: TrialView, rng: Any) -> None:
+        cfg = self.config
+        self.R = self.max_epoch = resolve_R(cfg.R, view, self.name)
+        self.n = cfg.n if cfg.n is not None else max(1, cfg.n_runs * hyperband_epochs(self.R, cfg.eta) // self.R)
+        super().start(view, rng)
 
     def params(self) -> dict[str, Any]:
-        return {"R": self.R, "n": self.n}
+        return {**super().params(), "R": self.R, "n": self.n}
 
     def program(self) -> Generator[Batch, Results, None]:
-        yield Batch([Job(t, self.R) for t in self.oracle.sample(self.n)])
+        yield Batch([Job(t, self.R) for t in self.view.sample(self.n)])

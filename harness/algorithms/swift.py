@@ -11,59 +11,76 @@ from __future__ import annotations
 
 import math
 from collections.abc import Generator
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import numpy as np
 
-from ..hb import Bracket
-from ..predictors import make_predictor
-from ..predictors.features import ts_features
-from ..runner import register
-from ..sim import Batch, Decision, Job, stable_top
-from ..store import CurveSet
-from .hyperband import Hyperband, Results
+from ..config import AlgorithmConfig, setting
+from ..hb import Bracket, stable_top
+from ..scheduler import Batch, Decision, Job, Results
+from .hyperband import BudgetConfig, Hyperband
 
 
-def make_curve_predictor(name: str, *, tau: int, seed: int, budget: str | int = "tiny",
-                         qsvr: dict[str, Any] | None = None) -> Any:
-    if name == "qsvr":
-        from ..predictors.qsvr import QSVRPred
+@dataclass(frozen=True)
+class PredictorSettings(AlgorithmConfig):
+    """How a predictor-driven algorithm builds its predictors (checked against the predictor registry)."""
 
-        return QSVRPred(seed=seed, **(qsvr or {}))
-    return make_predictor(name, tau=tau, budget=budget, seed=seed)
+    predictor: str = setting("swift_svr", help="predictor name (harness.predictors.PREDICTORS) or module:Class")
+    predictor_options: dict = setting({}, help="keyword arguments for the predictor's constructor, "
+                                               "e.g. {\"num_sweeps\": 100} for qsvr")
+    budget: str | int = setting("tiny", help="hyperparameter-search draws of searched predictors: paper (1000), "
+                                             "cheap (100), tiny (20) or a number")
+    trace: bool = setting(False, help="write every prediction-based decision into the run record")
+
+    def check(self) -> None:
+        from .. import predictors
+
+        try:
+            predictors.budget_size(self.budget)
+            predictors.check(self.predictor, self.predictor_options, getattr(self, "target", "final"))
+        except ValueError as e:
+            self.fail(f"predictor: {e}")
+
+    def make(self, *, tau: int, seed: int) -> Any:
+        from ..predictors import make_predictor
+
+        return make_predictor(self.predictor, tau=tau, budget=self.budget, seed=seed,
+                              target=getattr(self, "target", "final"), options=self.predictor_options)
 
 
 class SwiftHyperband(Hyperband):
     name = "swift"
 
-    def __init__(self, *, R: int, eta: int = 2, d: int = 15, k: float = 0.5, rho: float = 0.5, q: float = 0.25,
-                 predictor: str = "swift_svr", features: str = "raw", n_runs: int = 1, budget: str | int = "tiny",
-                 qsvr_reads: int = 1000, qsvr_sweeps: int = 1000, incumbent: str = "reached",
-                 reset_between_runs: bool = False):
-        super().__init__(R=R, eta=eta, n_runs=n_runs, reset_between_runs=reset_between_runs)
-        if incumbent not in ("reached", "reference"):
-            raise ValueError(f"incumbent is {incumbent!r}, but must be 'reached' or 'reference'")
-        self.incumbent_rule = incumbent
+    @dataclass(frozen=True)
+    class Config(PredictorSettings, BudgetConfig):
+        algorithm: ClassVar[str] = "swift"
+        d: int = setting(15, help="full curves a rung needs before its predictor is trained", range=(2, None))
+        k: float = setting(0.5, help="share of n_next that always trains fully", range=(0, 1))
+        rho: float = setting(0.5, help="decision point p = r_prev + ceil((r_i - r_prev) * rho)", range=(0, 1))
+        q: float = setting(0.25, help="promote PART trials predicted below this quantile of FULL's losses",
+                           range=(0, 1))
+        features: str = setting("raw", help="raw prefix (the authors' code) or baker TS features",
+                                choices=("raw", "baker"))
+        incumbent: str = setting("reached", help="reached: best at R; reference: the authors' rule (last observed "
+                                                 "value of every final survivor)", choices=("reached", "reference"))
+        reset_between_runs: bool = setting(False, help="forget curves and predictors between Hyperband runs")
+
+    def __init__(self, config: AlgorithmConfig | None = None, /, **settings: Any):
+        super().__init__(config, **settings)
+        c = self.config
+        self.incumbent_rule = c.incumbent
+        self.d, self.k, self.rho, self.q = c.d, c.k, c.rho, c.q
+        self.predictor, self.features, self.budget = c.predictor, c.features, c.budget
+
+    def start(self, view: Any, rng: Any) -> None:
         self.survivors: list[int] = []
-        for nm, v, lo, hi in (("k", k, 0, 1), ("rho", rho, 0, 1), ("q", q, 0, 1)):
-            if not lo <= v <= hi:
-                raise ValueError(f"{nm} is {v}, but must be in [{lo}, {hi}]")
-        if d < 2:
-            raise ValueError(f"d is {d}, but must be >= 2")
-        if features not in ("raw", "baker"):
-            raise ValueError(f"features is {features!r}, but must be 'raw' (reference) or 'baker' (TS features)")
-        self.d, self.k, self.rho, self.q = d, k, rho, q
-        self.predictor, self.features, self.budget = predictor, features, budget
-        self.qsvr = {"num_reads": qsvr_reads, "num_sweeps": qsvr_sweeps}
         self.curves: dict[int, list[np.ndarray]] = {}  # CURVES[r_i]: full loss curves y[1..r_i]
         self.models: dict[tuple[int, int], Any] = {}  # MODELS[(r_i, p)]
         self.n_predicted = 0
         self.n_promoted = 0
-
-    def params(self) -> dict[str, Any]:
-        return {**super().params(), "d": self.d, "k": self.k, "rho": self.rho, "q": self.q,
-                "predictor": self.predictor, "features": self.features, "incumbent": self.incumbent_rule,
-                "reset_between_runs": self.reset_between_runs}
+        self.decisions: list[dict[str, Any]] = []
+        super().start(view, rng)
 
     def reset_state(self) -> None:
         self.curves.clear()
@@ -74,11 +91,15 @@ class SwiftHyperband(Hyperband):
         which compares the last observed value of every final survivor, even one paused at p < R."""
         if self.incumbent_rule == "reached" or not self.survivors:
             return super().incumbent()
-        last = [float(self.oracle.visible(t)[-1]) for t in self.survivors]
+        last = [float(self.view.observed(t)[-1]) for t in self.survivors]
         return self.survivors[int(np.argmin(last))]
 
     def _x(self, prefixes: np.ndarray) -> np.ndarray:
-        return prefixes if self.features == "raw" else ts_features(prefixes)
+        if self.features == "raw":
+            return prefixes
+        from ..predictors.features import ts_features
+
+        return ts_features(prefixes)
 
     def run_rung(self, run: int, b: Bracket, i: int, trials: list[int]) -> Generator[Batch, Results, list[int]]:
         rung = b.rungs[i]
@@ -107,35 +128,38 @@ class SwiftHyperband(Hyperband):
             full = list(trials)
         for t in full:
             if res[t][0] >= r_i:
-                table.append(self.oracle.visible(t)[:r_i].copy())
+                table.append(self.view.observed(t)[:r_i])
         key = (r_i, p)
         if key not in self.models and len(table) >= self.d and p < r_i:
             X = self._x(np.array([c[:p] for c in table]))
             y = np.array([c[r_i - 1] for c in table])
-            model = make_curve_predictor(self.predictor, tau=p, seed=int(self.rng.integers(2**31)),
-                                         budget=self.budget, qsvr=self.qsvr)
-            self.models[key] = model.fit(X, y)
+            self.models[key] = self.config.make(tau=p, seed=int(self.rng.integers(2**31))).fit(X, y)
         if part:
             if not full:  # guard (SPEC 3.2): only possible when n_next == 0
                 yield Batch([Job(part[0], r_i)])
                 full.append(part.pop(0))
-                table.append(self.oracle.visible(full[-1])[:r_i].copy())
+                table.append(self.view.observed(full[-1])[:r_i])
             if key in self.models:
-                thr = float(np.quantile([self.oracle.value(t, r_i) for t in full], self.q))
-                pred = self.models[key].predict(self._x(np.array([self.oracle.visible(t)[:p] for t in part])))
+                thr = float(np.quantile([self.view.value(t, r_i) for t in full], self.q))
+                pred = self.models[key].predict(self._x(np.array([self.view.observed(t)[:p] for t in part])))
                 self.n_predicted += len(part)
                 sel = [t for t, m in zip(part, pred, strict=True) if m < thr]
                 if len(sel) + len(full) < n_next:
                     order = np.argsort(pred, kind="stable")
                     sel = [part[j] for j in order[: n_next - len(full)]]
+                chosen = set(sel)
+                self.decisions.extend(
+                    {"trial": t, "epoch": p, "target": r_i, "mean": float(m), "threshold": thr,
+                     "decision": "promote" if t in chosen else "pause", "run": run, "s": b.s, "i": i}
+                    for t, m in zip(part, pred, strict=True))
             else:  # with parallel workers the table can still be short: promote all (Hyperband)
                 sel = list(part)
             self.n_promoted += len(sel)
             if sel:
                 yield Batch([Job(t, r_i) for t in sel])
-        losses = [self.oracle.value(t, r_i) if self.oracle.trained[t] >= r_i else math.inf for t in trials]
+        losses = [self.view.value(t, r_i) if self.view.trained(t) >= r_i else math.inf for t in trials]
         self.rounds.append({"run": run, "s": b.s, "i": i, "n_trained": len(trials), "r_i": r_i, "p": p,
-                            "full": len(full), "part": len(part), "n_next": n_next, "epochs": self.oracle.epochs_used})
+                            "full": len(full), "part": len(part), "n_next": n_next, "epochs": self.view.epochs_used})
 
         kept = stable_top(trials, losses, rung.keep)
         if i == b.s:
@@ -144,13 +168,11 @@ class SwiftHyperband(Hyperband):
 
     def extra_record(self) -> dict[str, Any]:
         backends = sorted({getattr(m, "backend_used_", "classical") for m in self.models.values()})
-        return {"predictions": self.n_predicted, "promoted": self.n_promoted, "models": len(self.models),
-                "predictor_backends": backends}
+        out = {"predictions": self.n_predicted, "promoted": self.n_promoted, "models": len(self.models),
+               "predictor_backends": backends}
+        if self.config.trace:
+            out["trace"] = self.decisions
+        return out
 
-
-def _swift(cs: CurveSet, p: dict[str, Any]) -> SwiftHyperband:
-    p = dict(p)
-    return SwiftHyperband(R=p.pop("R", cs.n_epochs), eta=p.pop("eta", 2), **p)
-
-
-register("swift", _swift)
+    def predictions(self) -> list[dict[str, Any]]:
+        return [{**d, "predictor": self.predictor} for d in self.decisions]

@@ -1,98 +1,136 @@
-"""Learning-curve predictors and the registry that builds them by name or import path.
+"""Learning-curve predictors: the registry (name -> class) and the one factory that builds them.
 
-``make_predictor("nusvr", tau=5, budget="cheap", seed=0)`` returns an unfitted estimator with
-``fit``/``predict``/``predict_dist``. A user's own predictor plugs in as ``"package.module:Class"``
-(constructed with the keyword arguments it accepts among ``seed``, ``tau``, ``n_search``, ``target``).
+``make_predictor("nusvr", tau=5, budget="cheap", seed=0)`` returns an unfitted predictor following
+:class:`harness.predictors.base.Predictor` (``fit`` / ``predict`` / ``predict_dist`` / ``refit_fixed``).
+A user's own predictor plugs in as ``"package.module:Class"``: any scikit-learn-style regressor works
+(one without ``predict_dist`` / ``refit_fixed`` is wrapped), constructed with the keyword arguments it
+accepts among ``seed``, ``tau``, ``n_search``, ``target``, ``col``, plus ``options`` (a class may
+take over with a ``from_context(*, tau, seed, n_search, target, options)`` classmethod).
 
 ``target`` (``final`` | ``delta`` | ``auto``, see :data:`zoo.TARGETS`) applies to the searched models
 (nusvr*, ols, blr, rf), whose features must start with the TS block so that column ``tau - 1`` is the
 last seen value.
+
+The registry imports a predictor's module only when it is looked up, so ``import harness.predictors``
+stays cheap (no scikit-learn until a predictor is built).
 """
 
 from __future__ import annotations
 
 import importlib
-import inspect
-from collections.abc import Callable
+from collections.abc import Iterator, Mapping
 from typing import Any
 
-from .zoo import (
-    SEARCH_BUDGETS,
-    TARGETS,
-    BLRPred,
-    LastSeenPred,
-    MeanPred,
-    NuSVRPred,
-    OLSPred,
-    RFPred,
-    SwiftSVR,
-    Wrapped,
-)
+#: search budgets: random-search draws of the searched models
+SEARCH_BUDGETS = {"paper": 1000, "cheap": 100, "tiny": 20}
+#: regression targets of the searched models (see zoo.TARGETS)
+TARGETS = ("final", "delta", "auto")
 
 
-def _qsvr(**kw: Any) -> Any:
-    from .qsvr import QSVRPred
+class _LazyRegistry(Mapping[str, type]):
+    """name -> class, importing ``module:Class`` on first lookup."""
 
-    return QSVRPred(seed=kw.get("seed", 0))
+    def __init__(self, paths: dict[str, str]):
+        self._paths = dict(paths)
+        self._loaded: dict[str, type] = {}
+
+    def __getitem__(self, name: str) -> type:
+        if name not in self._loaded:
+            mod, _, attr = self._paths[name].partition(":")
+            self._loaded[name] = getattr(importlib.import_module(mod), attr)
+        return self._loaded[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._paths)
+
+    def __len__(self) -> int:
+        return len(self._paths)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._paths
 
 
-def _t(kw: dict[str, Any]) -> dict[str, Any]:
-    """Target mode of a searched model; the delta target reads the last seen value at column tau - 1."""
-    return {"seed": kw["seed"], "target": kw["target"], "col": kw["tau"] - 1}
-
-
-#: the searched models: they take a target mode
-_SEARCHED: dict[str, Callable[..., Any]] = {
-    "nusvr": lambda **kw: NuSVRPred(n_search=kw["n_search"], **_t(kw)),
-    "nusvr_linear": lambda **kw: NuSVRPred(kernel="linear", n_search=kw["n_search"], **_t(kw)),
-    "nusvr_rbf": lambda **kw: NuSVRPred(kernel="rbf", n_search=kw["n_search"], **_t(kw)),
-    "ols": lambda **kw: OLSPred(n_search=max(5, kw["n_search"] // 10), **_t(kw)),
-    "blr": lambda **kw: BLRPred(n_search=kw["n_search"], **_t(kw)),
-    "rf": lambda **kw: RFPred(n_search=max(3, kw["n_search"] // 10), max_trees=800 if kw["n_search"] >= 1000 else 200,
-                              **_t(kw)),
-}
-#: registry entries that take a target mode
-TARGETED = frozenset(_SEARCHED)
-
-PREDICTORS: dict[str, Callable[..., Any]] = {
-    **_SEARCHED,
-    "lastseen": lambda **kw: LastSeenPred(col=kw["tau"] - 1),
-    "mean": lambda **kw: MeanPred(),
-    "swift_svr": lambda **kw: SwiftSVR(),
-    "qsvr": _qsvr,
-}
+_Z = "harness.predictors.zoo"
+#: name -> predictor class (explicit; no registration on import)
+PREDICTORS: Mapping[str, type] = _LazyRegistry({
+    "nusvr": f"{_Z}:NuSVRPred",
+    "nusvr_linear": f"{_Z}:NuSVRLinear",
+    "nusvr_rbf": f"{_Z}:NuSVRRBF",
+    "ols": f"{_Z}:OLSPred",
+    "blr": f"{_Z}:BLRPred",
+    "rf": f"{_Z}:RFPred",
+    "lastseen": f"{_Z}:LastSeenPred",
+    "mean": f"{_Z}:MeanPred",
+    "swift_svr": f"{_Z}:SwiftSVR",
+    "qsvr": "harness.predictors.qsvr:QSVRPred",
+})
+#: registry entries that take a regression target (the searched models)
+TARGETED = frozenset({"nusvr", "nusvr_linear", "nusvr_rbf", "ols", "blr", "rf"})
 
 
 def budget_size(budget: str | int) -> int:
-    if isinstance(budget, int):
+    if isinstance(budget, int) and not isinstance(budget, bool):
+        if budget < 1:
+            raise ValueError(f"search budget is {budget}, but must be >= 1")
         return budget
     if budget not in SEARCH_BUDGETS:
         raise ValueError(f"search budget is {budget!r}, but must be an integer or one of {sorted(SEARCH_BUDGETS)}")
     return SEARCH_BUDGETS[budget]
 
 
-def make_predictor(name: str, *, tau: int = 1, budget: str | int = "cheap", seed: int = 0,
-                   target: str = "final") -> Any:
-    if target not in TARGETS:
-        raise ValueError(f"target is {target!r}, but must be one of {TARGETS}")
-    kw = {"tau": tau, "n_search": budget_size(budget), "seed": seed, "target": target}
+def resolve(name: str | type) -> type:
+    """A registry name, a ``module:Class`` import path, or a class -> the predictor class."""
+    if isinstance(name, type):
+        return name
     if name in PREDICTORS:
-        if target != "final" and name not in TARGETED:
-            raise ValueError(f"predictor {name!r} predicts y_T directly; target {target!r} is available for "
-                             f"{sorted(TARGETED)}")
-        return PREDICTORS[name](**kw)
-    if ":" in name:
+        return PREDICTORS[name]
+    if isinstance(name, str) and ":" in name:
         mod, _, attr = name.partition(":")
         try:
             cls = getattr(importlib.import_module(mod), attr)
         except (ImportError, AttributeError) as e:
             raise ValueError(f"predictor {name!r}: cannot import ({e})") from None
-        accepted = inspect.signature(cls).parameters
-        if target != "final" and "target" not in accepted:
-            raise ValueError(f"predictor {name!r} takes no 'target' argument, so target {target!r} cannot apply")
-        est = cls(**{k: v for k, v in kw.items() if k in accepted})
-        for method in ("fit", "predict"):
-            if not callable(getattr(est, method, None)):
-                raise ValueError(f"predictor {name!r} has no {method}() method")
-        return est if hasattr(est, "refit_fixed") and hasattr(est, "predict_dist") else Wrapped(estimator=est)
+        if not isinstance(cls, type):
+            raise ValueError(f"predictor {name!r} is not a class")
+        return cls
     raise ValueError(f"predictor is {name!r}, but must be one of {sorted(PREDICTORS)} or 'module:Class'")
+
+
+def check(name: str | type, options: Mapping[str, Any] | None = None, target: str = "final") -> type:
+    """Resolve ``name`` and check that its constructor takes ``options`` and ``target`` (one-line errors)."""
+    from .base import CONTEXT_ARGS, constructor_args
+
+    if target not in TARGETS:
+        raise ValueError(f"target is {target!r}, but must be one of {TARGETS}")
+    cls = resolve(name)
+    accepted = constructor_args(cls)
+    if target != "final":
+        if isinstance(name, str) and name in PREDICTORS and name not in TARGETED:
+            raise ValueError(f"predictor {name!r} predicts y_T directly; target {target!r} is available for "
+                             f"{sorted(TARGETED)}")
+        if "target" not in accepted and "*" not in accepted:
+            raise ValueError(f"predictor {name!r} takes no 'target' argument, so target {target!r} cannot apply")
+    bad = [k for k in (options or {}) if k not in accepted and "*" not in accepted]
+    if bad:
+        valid = sorted(accepted - set(CONTEXT_ARGS))
+        raise ValueError(f"predictor {name!r} has no option {bad[0]!r}; its options: {', '.join(valid) or 'none'}")
+    for method in ("fit", "predict"):
+        if not callable(getattr(cls, method, None)):
+            raise ValueError(f"predictor {name!r} has no {method}() method")
+    return cls
+
+
+def make_predictor(name: str | type, *, tau: int = 1, budget: str | int = "cheap", seed: int = 0,
+                   target: str = "final", options: Mapping[str, Any] | None = None) -> Any:
+    """The one factory: an unfitted predictor following :class:`~harness.predictors.base.Predictor`."""
+    from .base import default_build
+
+    cls = check(name, options, target)
+    ctx = {"tau": tau, "seed": seed, "n_search": budget_size(budget), "target": target, "options": dict(options or {})}
+    build = getattr(cls, "from_context", None)
+    est = build(**ctx) if callable(build) else default_build(cls, **ctx)
+    if callable(getattr(est, "predict_dist", None)) and callable(getattr(est, "refit_fixed", None)):
+        return est
+    from .zoo import Wrapped
+
+    return Wrapped(estimator=est)

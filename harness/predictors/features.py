@@ -8,6 +8,7 @@ missing values imputed with the column mean (plus a missing-indicator column).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -76,19 +77,38 @@ def static_features(cs: CurveSet, kinds: Iterable[str]) -> tuple[np.ndarray, lis
 class FeatureBuilder:
     """Builds feature matrices for any subset of configs at any tau.
 
-    ``values`` is the (N, T) matrix the features are computed from (default: the objective curve).
+    ``values`` is the (N, T) matrix the features are computed from (default: the objective curve). Built
+    with :meth:`for_view` (inside an algorithm) it holds no curves: the TS block comes from the paid
+    prefixes passed as ``prefix``.
     """
 
-    def __init__(self, cs: CurveSet, sets: str | Iterable[str] = "TS", values: np.ndarray | None = None):
+    def __init__(self, cs: CurveSet | None, sets: str | Iterable[str] = "TS", values: np.ndarray | None = None):
         self.sets = parse_sets(sets)
-        self.values = cs.curve() if values is None else np.asarray(values, dtype=float)
         kinds = [s for s in self.sets if s in ("AP", "HP")]
+        if cs is None:
+            self.values = None
+            self.static, self.static_names = np.zeros((0, 0)), []
+            return
+        self.values = cs.curve() if values is None else np.asarray(values, dtype=float)
         self.static, self.static_names = static_features(cs, kinds)
+
+    @classmethod
+    def for_view(cls, view: Any, sets: str | Iterable[str] = "TS") -> FeatureBuilder:
+        """Features inside an algorithm: HP/AP columns from the view, TS from the prefixes it is given."""
+        fb = cls(None, sets)
+        kinds = tuple(s for s in fb.sets if s in ("AP", "HP"))
+        if kinds:
+            fb.static, fb.static_names = view.static_features(kinds)
+        else:
+            fb.static, fb.static_names = np.zeros((view.n_configs, 0)), []
+        return fb
 
     def __call__(self, rows: np.ndarray, tau: int, prefix: np.ndarray | None = None) -> np.ndarray:
         rows = np.asarray(rows, dtype=int)
         parts = []
         if "TS" in self.sets:
+            if prefix is None and self.values is None:
+                raise ValueError("this feature builder holds no curves: pass the observed prefixes")
             p = self.values[rows, :tau] if prefix is None else np.atleast_2d(prefix)[:, :tau]
             parts.append(ts_features(p))
         if self.static.shape[1]:

@@ -21,7 +21,8 @@ from sklearn.metrics import r2_score
 from sklearn.model_selection import KFold
 from sklearn.svm import NuSVR
 
-SEARCH_BUDGETS = {"paper": 1000, "cheap": 100, "tiny": 20}
+from . import SEARCH_BUDGETS, TARGETS  # noqa: F401  (re-exported)
+from .base import PointPredictor
 
 
 class _Scaler:
@@ -68,10 +69,9 @@ def _loguniform(rng: np.random.Generator, lo: float, hi: float, n: int) -> np.nd
     return 10 ** rng.uniform(np.log10(lo), np.log10(hi), n)
 
 
-#: What a searched model regresses on: ``final`` = y_T (SPEC 2.1, default); ``delta`` = y_T - y_tau, the
-#: change still to come after the last seen value (column ``col`` of X), added back after prediction;
-#: ``auto`` = whichever of the two scores better in the same K-fold CV (SPEC is silent; option).
-TARGETS = ("final", "delta", "auto")
+# TARGETS: what a searched model regresses on: ``final`` = y_T (SPEC 2.1, default); ``delta`` = y_T - y_tau,
+# the change still to come after the last seen value (column ``col`` of X), added back after prediction;
+# ``auto`` = whichever of the two scores better in the same K-fold CV (SPEC is silent; option).
 
 
 class _Searched(BaseEstimator, RegressorMixin):
@@ -176,12 +176,34 @@ class NuSVRPred(_Searched):
         return out
 
 
+class NuSVRLinear(NuSVRPred):
+    """nu-SVR with the linear kernel only."""
+
+    def __init__(self, *, kernel: str = "linear", n_search: int = 100, cv: int = 3, seed: int = 0,
+                 target: str = "final", col: int = -1):
+        super().__init__(kernel=kernel, n_search=n_search, cv=cv, seed=seed, target=target, col=col)
+
+
+class NuSVRRBF(NuSVRPred):
+    """nu-SVR with the RBF kernel only."""
+
+    def __init__(self, *, kernel: str = "rbf", n_search: int = 100, cv: int = 3, seed: int = 0,
+                 target: str = "final", col: int = -1):
+        super().__init__(kernel=kernel, n_search=n_search, cv=cv, seed=seed, target=target, col=col)
+
+
 class OLSPred(_Searched):
     """Ordinary least squares (linear) or kernel least squares (RBF), chosen by CV."""
 
     def __init__(self, *, n_search: int = 20, cv: int = 3, seed: int = 0, target: str = "final",
                  col: int = -1):
         super().__init__(n_search=n_search, cv=cv, seed=seed, target=target, col=col)
+
+    @classmethod
+    def from_context(cls, *, tau: int, seed: int, n_search: int, target: str, options: dict[str, Any]) -> OLSPred:
+        """A search budget of N draws gives OLS max(5, N // 10) kernel widths (it has one hyperparameter)."""
+        return cls(**{"n_search": max(5, n_search // 10), "seed": seed, "target": target, "col": tau - 1,
+                      **options})
 
     def _candidates(self, rng: np.random.Generator) -> list[BaseEstimator]:
         gammas = _loguniform(rng, 1e-5, 10, max(1, self.n_search))
@@ -214,13 +236,19 @@ class RFPred(_Searched):
         super().__init__(n_search=n_search, cv=cv, seed=seed, target=target, col=col)
         self.max_trees = max_trees
 
+    @classmethod
+    def from_context(cls, *, tau: int, seed: int, n_search: int, target: str, options: dict[str, Any]) -> RFPred:
+        """A search budget of N draws gives the forest max(3, N // 10) draws, up to 800 trees at the paper budget."""
+        return cls(**{"n_search": max(3, n_search // 10), "max_trees": 800 if n_search >= 1000 else 200,
+                      "seed": seed, "target": target, "col": tau - 1, **options})
+
     def _candidates(self, rng: np.random.Generator) -> list[BaseEstimator]:
         return [RandomForestRegressor(n_estimators=int(rng.integers(10, self.max_trees + 1)),
                                       max_features=float(rng.uniform(0.1, 0.5)), random_state=self.seed, n_jobs=1)
                 for _ in range(self.n_search)]
 
 
-class LastSeenPred(BaseEstimator, RegressorMixin):
+class LastSeenPred(PointPredictor):
     """Predict the last observed value (column ``col`` of X; Li et al.'s heuristic)."""
 
     def __init__(self, *, col: int = -1):
@@ -233,13 +261,6 @@ class LastSeenPred(BaseEstimator, RegressorMixin):
     def predict(self, X: np.ndarray) -> np.ndarray:
         return np.asarray(X, float)[:, self.col]
 
-    def predict_dist(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        m = self.predict(X)
-        return m, np.full_like(m, np.nan)
-
-    def refit_fixed(self, X: np.ndarray, y: np.ndarray) -> Any:
-        return self
-
 
 class MeanPred(LastSeenPred):
     """Dummy predictor: the mean training target (Swift's suggested sanity ablation)."""
@@ -251,11 +272,8 @@ class MeanPred(LastSeenPred):
     def predict(self, X: np.ndarray) -> np.ndarray:
         return np.full(len(X), self.mean_)
 
-    def refit_fixed(self, X: np.ndarray, y: np.ndarray) -> Any:
-        return clone(self).fit(X, y)
 
-
-class SwiftSVR(BaseEstimator, RegressorMixin):
+class SwiftSVR(PointPredictor):
     """The Swift-Hyperband reference predictor: ``NuSVR()`` defaults on min-max scaled X and y (SPEC 3.3)."""
 
     def __init__(self, *, nu: float = 0.5, C: float = 1.0):
@@ -274,20 +292,13 @@ class SwiftSVR(BaseEstimator, RegressorMixin):
     def predict(self, X: np.ndarray) -> np.ndarray:
         return self.model_.predict((np.asarray(X, float) - self.xmin_) / self.xr_) * self.yr_ + self.ymin_
 
-    def predict_dist(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        m = self.predict(X)
-        return m, np.full_like(m, np.nan)
-
-    def refit_fixed(self, X: np.ndarray, y: np.ndarray) -> Any:
-        return clone(self).fit(X, y)
-
 
 def r2(y_true: np.ndarray, y_pred: np.ndarray, swapped: bool = False) -> float:
     """SPEC 6.1; ``swapped`` reproduces the ACAT notebooks' r2_score(y_pred, y_true)."""
     return float(r2_score(y_pred, y_true) if swapped else r2_score(y_true, y_pred))
 
 
-class Wrapped(BaseEstimator, RegressorMixin):
+class Wrapped(PointPredictor):
     """Adapter for a user's scikit-learn-style regressor: adds ``predict_dist`` and ``refit_fixed``."""
 
     def __init__(self, *, estimator: Any):
@@ -304,8 +315,4 @@ class Wrapped(BaseEstimator, RegressorMixin):
         if hasattr(self.model_, "predict_dist"):
             m, s = self.model_.predict_dist(X)
             return np.asarray(m, float), np.asarray(s, float)
-        m = self.predict(X)
-        return m, np.full_like(m, np.nan)
-
-    def refit_fixed(self, X: np.ndarray, y: np.ndarray) -> Any:
-        return clone(self).fit(X, y)
+        return super().predict_dist(X)

@@ -1,0 +1,64 @@
+"""``harness`` command line: one module per command, each adding its parser and its ``run``.
+
+Commands: ``datasets`` (list, describe, validate, import), ``replay``, ``demo``, ``ab``, ``algorithms``,
+``predict``, ``reproduce``. Heavy libraries are imported inside the commands that use them, so
+``harness --help`` starts at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import traceback
+from collections.abc import Sequence
+
+from .. import __version__
+from . import ab, algorithms, datasets, predict, replay, reproduce
+
+COMMANDS = (datasets, replay, replay.demo_command, ab, algorithms, predict, reproduce)
+
+
+class UserError(Exception):
+    """Bad input reported as ``error: ...`` (one line, exit 2)."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="harness", description=__doc__.split("\n\n")[0])
+    p.add_argument("--version", action="version", version=f"lc-harness {__version__}")
+    p.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for mod in COMMANDS:
+        mod.add_parser(sub)
+    return p
+
+
+def _user_errors() -> tuple[type[BaseException], ...]:
+    from ..store import DatasetError
+
+    return (UserError, DatasetError, ValueError, FileNotFoundError, IsADirectoryError, NotADirectoryError,
+            PermissionError)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return int(args.func(args) or 0)
+    except _user_errors() as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as e:  # a bug (ours or a plug-in's), not bad input: say so, with the traceback
+        traceback.print_exc()
+        print(f"internal error: {type(e).__name__}: {e} (a bug in lc-harness or in a plug-in; the traceback is "
+              "above)", file=sys.stderr)
+        return 3
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

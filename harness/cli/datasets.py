@@ -1,0 +1,54 @@
+"""``harness datasets list|describe|validate|import``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+NAN_POLICIES = ("drop", "pad", "keep", "error")
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    d = sub.add_parser("datasets", help="list, describe, validate or import datasets")
+    d.add_argument("action", choices=["list", "describe", "validate", "import"])
+    d.add_argument("name", nargs="?", help="dataset name or folder")
+    d.add_argument("--nan-policy", default="drop", choices=NAN_POLICIES)
+    d.add_argument("--strict", action="store_true", help="validate: any non-finite objective value is an error")
+    d.add_argument("--out", help="import: destination folder (default datasets/<name>)")
+    d.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..datasets import list_datasets, load_dataset
+
+    if args.action == "list":
+        for e in list_datasets():
+            status = "ok" if e.available else "missing"
+            print(f"{e.name:32s} {e.source:9s} {status:8s} {e.location}")
+        return 0
+    if not args.name:
+        raise ValueError(f"harness datasets {args.action} needs a dataset name or folder")
+    if args.action in ("describe", "validate"):
+        policy = "error" if args.action == "validate" and args.strict else args.nan_policy
+        cs = load_dataset(args.name, nan_policy=policy)
+        if args.action == "validate":
+            print(f"{args.name}: ok ({cs.n_configs} configs x {cs.n_epochs} epochs, {cs.content_hash()[:19]}, "
+                  f"nan_policy={policy}, non-finite ids: {len(cs.info.get('non_finite_ids', []))})")
+            return 0
+        for k, v in cs.describe().items():
+            print(f"{k:20s} {v}")
+        if cs.provenance:
+            print(f"{'provenance':20s} {json.dumps(cs.provenance, default=str)[:300]}")
+        return 0
+    from ..importers import ImportSpec, import_long
+    from ..store import save
+
+    src = Path(args.name)
+    if not (src / "dataset.json").is_file():
+        raise FileNotFoundError(f"{src / 'dataset.json'}: not found (harness datasets import needs the folder "
+                                "holding dataset.json)")
+    cs = import_long(ImportSpec.from_json(src / "dataset.json"), src)
+    out = save(cs, args.out or Path("datasets") / cs.name)
+    print(f"imported {cs.name}: {cs.n_configs} configs x {cs.n_epochs} epochs -> {out}")
+    return 0

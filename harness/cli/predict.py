@@ -1,0 +1,76 @@
+"""``harness predict``: Baker's R^2 protocol (Table 1/2, Fig. 3, Table 8, targets) with a regression check."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    pr = sub.add_parser("predict", help="Baker's R^2 protocol: table1, table2, fig3, table8; targets")
+    pr.add_argument("--dataset", "-d", action="append", required=True)
+    pr.add_argument("--experiment", "-e", default="table1", choices=["table1", "table2", "fig3", "table8", "targets"])
+    pr.add_argument("--repeats", type=int, default=10)
+    pr.add_argument("--n-train", type=int, default=100)
+    pr.add_argument("--budget", default="cheap", help="model search draws: paper (1000), cheap (100), tiny (20), N")
+    pr.add_argument("--seed", type=int, default=0)
+    pr.add_argument("--fractions", help="fig3: comma-separated percentages (default 5,10,20,...,90)")
+    pr.add_argument("--with-lce", action="store_true", help="fig3: add Domhan curve extrapolation (slow)")
+    pr.add_argument("--lce-budget", default="cheap", choices=["paper", "cheap", "bma"],
+                    help="LCE fit: Domhan's MCMC at paper size (100 walkers, 2500 steps) or cheap size (2 ndim + 2 "
+                         "walkers, 500 steps), or bma: least squares + BIC model averaging, no MCMC")
+    pr.add_argument("--split-column", help="table8: HP/AP column split at its median")
+    pr.add_argument("--no-clip", action="store_true",
+                    help="keep raw predictions (default: clip to the range observed in the training curves ±10%%)")
+    pr.add_argument("--target", default="final", choices=["final", "delta", "auto"],
+                    help="what nusvr/ols/blr/rf regress on (feature sets with TS): final = y_T (SPEC), delta = "
+                         "y_T - y_tau added back to the last seen value, auto = the better of the two by CV")
+    pr.add_argument("--r2-swapped", action="store_true", help="r2_score(y_pred, y_true) as in the ACAT notebooks")
+    pr.add_argument("--out-dir", default="results/predict")
+    pr.add_argument("--baseline", help="CSV of an earlier run: exit 1 if any cell's R^2 fell")
+    pr.add_argument("--tolerance", type=float, default=0.02, help="allowed drop of mean R^2 (R^2 units)")
+    pr.add_argument("--quiet", "-q", action="store_true")
+    pr.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Baker's R^2 protocol; with --baseline, exit 1 naming every cell whose R^2 fell."""
+    from pathlib import Path
+
+    import pandas as pd
+
+    from ..datasets import load_dataset
+    from ..predictors.experiments import FIG3_FRACTIONS, run_experiment
+    from ..predictors.protocol import regression_check
+    from ..reporting.predict import markdown, plot_fig3
+
+    fractions = tuple(float(x) for x in args.fractions.split(",")) if args.fractions else FIG3_FRACTIONS
+    frames = []
+    for name in args.dataset:
+        cs = load_dataset(name)
+        frames.append(run_experiment(cs, args.experiment, repeats=args.repeats, n_train=args.n_train,
+                                     budget=args.budget, seed=args.seed, swapped=args.r2_swapped,
+                                     with_lce=args.with_lce, fractions=fractions, split_column=args.split_column,
+                                     progress=not args.quiet, clip="none" if args.no_clip else "observed",
+                                     target=args.target, lce_budget=args.lce_budget))
+    df = pd.concat(frames, ignore_index=True)
+    md = markdown(df, args.experiment)
+    print(md)
+    out = Path(args.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    stem = out / args.experiment
+    df.to_csv(f"{stem}.csv", index=False)
+    Path(f"{stem}.md").write_text(f"# {args.experiment}: 100 x R^2 (mean ± SE over {args.repeats} repeats)\n\n"
+                                  + md + "\n")
+    print(f"\nwrote {stem}.csv and {stem}.md")
+    if args.experiment == "fig3":
+        print(f"wrote {plot_fig3(df, f'{stem}.png')}")
+    if args.baseline:
+        base = pd.read_csv(args.baseline)
+        fails = regression_check(df, base, args.tolerance)
+        if fails:
+            print(f"\nR^2 regression against {args.baseline} (tolerance {args.tolerance}):")
+            for f in fails:
+                print(f"  FAIL {f}")
+            return 1
+        print(f"\nno R^2 regression against {args.baseline} (tolerance {args.tolerance})")
+    return 0

@@ -1,0 +1,32 @@
+"""``harness reproduce``: rebuild results/ (the paper tables and figures) from conf/reproduce/*.yaml."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    rp = sub.add_parser("reproduce", help="rebuild results/: the paper tables and figures (conf/reproduce/*.yaml)")
+    rp.add_argument("experiments", nargs="*", help="subset of: swift_mlpf table1 table2 fig3 fig3_lce targets "
+                                                    "targets_n400 fig4 fig6 swift_more (default: all)")
+    rp.add_argument("--out-dir", default="results")
+    rp.add_argument("--quick", action="store_true", help="reduced settings (the CI test)")
+    rp.add_argument("--jobs", type=int, default=-1, help="joblib processes (default: all cores)")
+    rp.add_argument("--override", action="append", help="hydra override applied to every experiment")
+    rp.add_argument("--fresh", action="store_true", help="ignore unit results cached by an earlier run")
+    rp.add_argument("--quiet", "-q", action="store_true")
+    rp.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import time
+
+    from ..reproduce import EXPERIMENTS, reproduce
+
+    names = args.experiments or list(EXPERIMENTS)
+    t0 = time.perf_counter()
+    reproduce(names, args.out_dir, quick=args.quick, n_jobs=args.jobs, progress=not args.quiet,
+              overrides=args.override, resume=not args.fresh)
+    print(f"wrote {args.out_dir}/README.md, manifest.json and {len(names)} experiments in "
+          f"{time.perf_counter() - t0:.0f} s")
+    return 0

@@ -1,0 +1,215 @@
+"""Tables of replay results: per-algorithm summaries against a baseline on the same seeds, with legends."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..metrics import NEAR_OPTIMUM, RunRecord, bootstrap_ci, paired_test, summarize
+
+
+def label(r: RunRecord) -> str:
+    keys = ("predictor", "Delta", "d", "k", "rho", "q", "n_runs", "rule", "refit_every")
+    defaults = {"n_runs": 1}
+    extra = ",".join(f"{k}={r.params[k]}" for k in keys
+                     if r.params.get(k) is not None and r.params.get(k) != defaults.get(k))
+    return f"{r.algorithm}[{extra}]" if extra else r.algorithm
+
+
+def group(records: Iterable[RunRecord]) -> dict[tuple[str, str], list[RunRecord]]:
+    out: dict[tuple[str, str], list[RunRecord]] = defaultdict(list)
+    for r in records:
+        out[(label(r), r.accounting)].append(r)
+    return out
+
+
+#: the columns a reader needs; ``wide`` shows every column
+NARROW = ("algorithm", "accounting", "seeds", "epochs", "speedup", "returned_final", "final_vs_base", "regret",
+          "returned_opt", "near_opt", "inrun_r2", "inrun_rho")
+COLUMN_HELP = {
+    "algorithm": "algorithm and its non-default settings",
+    "accounting": "resume: a promoted trial continues from its last epoch; scratch: it retrains from epoch 1",
+    "seeds": "runs (one per seed)",
+    "epochs": "epochs charged per run, mean ± SE",
+    "speedup": "baseline epochs / epochs on the same seed, mean [bootstrap 95% CI]",
+    "saved": "share of the baseline's epochs not spent, mean over seeds",
+    "returned_final": "true final value (at the dataset's last epoch) of the returned config, mean ± SE",
+    "final_vs_base": "returned final value against the baseline's on the same seeds: same, better, or WORSE "
+                     "(Wilcoxon signed-rank p < 0.05); a speed-up with a WORSE final is not a saving",
+    "final_vs_base_p": "Wilcoxon signed-rank p of the returned final values against the baseline's",
+    "regret": "returned final value's distance to the pool optimum (loss units, >= 0), mean ± SE",
+    "returned_opt": "share of runs that returned the pool's best config exactly",
+    "near_opt": f"share of runs whose regret is within {NEAR_OPTIMUM:.0%} of the pool's range of final values",
+    "in_final_set": "share of runs in which the pool's best config was trained to R",
+    "opt_sampled": "share of runs that sampled the pool's best config at all",
+    "makespan": "simulated wall time of a run, mean ± SE",
+    "time_to_best": "simulated time at which the returned config first reached R, mean ± SE",
+    "inrun_r2": "R² of the predictions the algorithm acted on, against the recorded truth, mean ± SE over seeds",
+    "inrun_rho": "Spearman rank correlation of those predictions with the truth, mean ± SE over seeds",
+    "inrun_n": "predictions acted on per run, mean",
+    "inrun_mae": "mean absolute error of those predictions (loss units), mean over seeds",
+    "inrun_coverage": "share of truths inside the predictions' stated 95% intervals (predictors with a std)",
+    "wrong_stops": "stops/pauses per run whose true value beat the threshold they were compared with, mean",
+}
+
+
+def _worse(base: list[RunRecord], rs: list[RunRecord]) -> tuple[str, float]:
+    """Is the returned final value of ``rs`` significantly worse than the baseline's (paired by seed)?"""
+    by_seed = {r.seed: r for r in base}
+    pairs = [(by_seed[r.seed], r) for r in rs if r.seed in by_seed]
+    if len(pairs) < 2:
+        return "-", float("nan")
+    t = paired_test([b.regret for b, _ in pairs], [r.regret for _, r in pairs])
+    if t["wilcoxon_p"] >= 0.05 or t["mean_diff"] == 0:
+        return "same", t["wilcoxon_p"]
+    return ("better" if t["mean_diff"] > 0 else "WORSE"), t["wilcoxon_p"]
+
+
+def _inrun(rs: list[RunRecord], key: str) -> list[float]:
+    out = []
+    for r in rs:
+        for sc in r.predictor_scores.values():
+            out.append(sc.get(key, float("nan")))
+    return out
+
+
+def summary_table(records: Sequence[RunRecord], baseline: str = "hyperband", wide: bool = False) -> pd.DataFrame:
+    """One row per (algorithm, accounting): epochs, speed-up vs ``baseline`` on matched seeds, quality, and the
+    in-run accuracy of the predictions the algorithm acted on. See :data:`COLUMN_HELP`."""
+    groups = group(records)
+    rows = []
+    for (name, acc), rs in groups.items():
+        base = next((g for (n, a), g in groups.items() if a == acc and g[0].algorithm == baseline), None)
+        name_is_base = base is rs
+        row: dict[str, Any] = {"algorithm": name, "accounting": acc, "seeds": len(rs)}
+        row["epochs"] = summarize([r.epochs for r in rs]).fmt(1)
+        if base is not None and not name_is_base:
+            by_seed = {r.seed: r for r in base}
+            pairs = [(by_seed[r.seed], r) for r in rs if r.seed in by_seed]
+            sp = np.array([b.epochs / r.epochs for b, r in pairs if r.epochs > 0])
+            saved = np.array([(b.epochs - r.epochs) / b.epochs for b, r in pairs if b.epochs > 0])
+            lo, hi = bootstrap_ci(sp) if len(sp) > 1 else (np.nan, np.nan)
+            row["speedup"] = f"{sp.mean():.3f} [{lo:.3f}, {hi:.3f}]" if len(sp) > 1 else (
+                f"{sp.mean():.3f}" if len(sp) else "-")
+            row["saved"] = f"{100 * saved.mean():.1f}%" if len(saved) else "-"
+            verdict, p = _worse(base, rs)
+            row["final_vs_base"] = verdict
+            row["final_vs_base_p"] = f"{p:.3f}" if np.isfinite(p) else "-"
+        else:
+            row["speedup"] = "1.000" if name_is_base else "-"
+            row["saved"] = "0.0%" if name_is_base else "-"
+            row["final_vs_base"] = "(baseline)" if name_is_base else "-"
+            row["final_vs_base_p"] = "-"
+        row["returned_final"] = summarize([r.returned_final for r in rs]).fmt(4)
+        row["regret"] = summarize([r.regret for r in rs]).fmt(4)
+        row["returned_opt"] = f"{np.mean([r.returned_optimum for r in rs]):.2f}"
+        row["near_opt"] = f"{np.mean([r.normalized_regret <= NEAR_OPTIMUM for r in rs]):.2f}"
+        row["in_final_set"] = f"{np.mean([r.in_final_set for r in rs]):.2f}"
+        row["opt_sampled"] = f"{np.mean([r.optimum_sampled for r in rs]):.2f}"
+        row["makespan"] = summarize([r.makespan for r in rs]).fmt(1)
+        row["time_to_best"] = summarize([r.time_to_best for r in rs]).fmt(1)
+        has_pred = any(r.predictor_scores for r in rs)
+        row["inrun_r2"] = summarize(_inrun(rs, "r2")).fmt(3) if has_pred else "-"
+        row["inrun_rho"] = summarize(_inrun(rs, "spearman")).fmt(3) if has_pred else "-"
+        row["inrun_n"] = f"{np.nanmean(_inrun(rs, 'n')):.1f}" if has_pred else "-"
+        row["inrun_mae"] = f"{np.nanmean(_inrun(rs, 'mae')):.4g}" if has_pred else "-"
+        cov = [c for c in _inrun(rs, "coverage") if np.isfinite(c)]
+        row["inrun_coverage"] = f"{np.mean(cov):.2f}" if cov else "-"
+        row["wrong_stops"] = f"{np.nanmean(_inrun(rs, 'wrong_stops')):.1f}" if has_pred else "-"
+        rows.append(row)
+    df = pd.DataFrame(rows)
+    if not wide and len(df):
+        df = df[[c for c in NARROW if c in df.columns]]
+        if (df["inrun_r2"] == "-").all():
+            df = df.drop(columns=["inrun_r2", "inrun_rho"])
+    return df
+
+
+def legend(df: pd.DataFrame, *, cost: str = "epochs", baseline: str = "hyperband") -> str:
+    """What each column of ``df`` means (units, what ± is, what the brackets are)."""
+    lines = ["", "Columns" + (f" (baseline: {baseline})" if baseline else "") + ":"]
+    for c in df.columns:
+        text = COLUMN_HELP.get(c, "")
+        if c in ("makespan", "time_to_best"):
+            text += " (in epochs: one epoch takes one unit)" if cost == "epochs" else " (in recorded seconds)"
+        lines.append(f"  {c:15s} {text}")
+    lines.append("  ± is the standard error of the mean over seeds; [a, b] is a bootstrap 95% confidence interval."
+                 " --wide shows every column.")
+    return "\n".join(lines)
+
+
+def to_markdown(df: pd.DataFrame) -> str:
+    cols = list(df.columns)
+    lines = ["| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
+    for _, row in df.iterrows():
+        lines.append("| " + " | ".join(str(row[c]) for c in cols) + " |")
+    return "\n".join(lines)
+
+
+def write_jsonl(records: Iterable[RunRecord], path: str | Path) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w") as fh:
+        for r in records:
+            fh.write(json.dumps(r.to_json(), default=float) + "\n")
+
+
+def read_jsonl(path: str | Path) -> list[RunRecord]:
+    out = []
+    for line in Path(path).read_text().splitlines():
+        if line.strip():
+            d = json.loads(line)
+            d["anytime"] = [tuple(x) for x in d.get("anytime", [])]
+            out.append(RunRecord(**d))
+    return out
+
+
+def plot_anytime(records: Sequence[RunRecord], path: str | Path, title: str = "") -> Path:
+    """Best true final value of the incumbent vs cumulative epochs, mean over seeds per algorithm."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    for (name, acc), rs in group(records).items():
+        emax = max((r.epochs for r in rs), default=0)
+        grid = np.linspace(0, emax, 200)
+        ys = []
+        for r in rs:
+            if not r.anytime:
+                continue
+            e = np.array([a[0] for a in r.anytime])
+            v = np.array([a[2] for a in r.anytime])
+            idx = np.searchsorted(e, grid, side="right") - 1
+            ys.append(np.where(idx >= 0, v[np.maximum(idx, 0)], np.nan))
+        if ys:
+            with warnings.catch_warnings():  # before any seed reached R the mean is NaN (not drawn)
+                warnings.simplefilter("ignore", RuntimeWarning)
+                ax.plot(grid, np.nanmean(np.array(ys), axis=0), label=f"{name} ({acc})")
+    if records:
+        ax.axhline(records[0].optimum_final, color="k", ls=":", lw=1, label="pool optimum")
+    ax.set_xlabel("cumulative epochs")
+    ax.set_ylabel("true final value of incumbent (mean over seeds)")
+    ax.set_title(title)
+    ax.legend(fontsize=7)
+    return save_figure(fig, path)
+
+
+def save_figure(fig: Any, path: str | Path) -> Path:
+    """tight_layout, create the folder, write a 120-dpi PNG and close the figure."""
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path

@@ -1,0 +1,238 @@
+"""The scheduler contract: what an HPO algorithm implements, and the narrow view it gets of its trials.
+
+An algorithm is a :class:`Scheduler`. A driver (the replay simulator in :mod:`harness.sim`, or anything
+else that trains configurations) calls
+
+* ``start(view, rng)`` once, with a :class:`TrialView` and the algorithm's own random generator;
+* ``suggest() -> Job | None`` whenever a worker is free: train ``job.trial`` up to ``job.epoch``
+  (``None``: nothing can start until a running job reports);
+* ``on_result(trial, epoch, loss) -> Decision`` at every reporting epoch of a job: ``CONTINUE`` keeps
+  training towards the job's target, ``PAUSE`` ends the job (the trial may be resumed by a later job, and
+  resumes where it stopped), ``STOP`` ends the trial for good (it never runs again);
+* ``finished`` to know when the run is over, and ``incumbent()`` for the trial it returns.
+
+A scheduler never sees the recorded table. :class:`TrialView` offers what a real tuner has: start trials
+of configurations drawn from the pool, the losses a trial has paid for (never a later epoch), its
+hyperparameter / architecture features, and the epoch budget. Losses are to be minimised (the view turns
+a maximised metric into its negative).
+
+:class:`SynchronousScheduler` lets an algorithm be written as a generator program that yields
+:class:`Batch` es (synchronous barriers), the natural form of Hyperband-style algorithms.
+"""
+
+from __future__ import annotations
+
+import enum
+from abc import ABC, abstractmethod
+from collections import deque
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from .config import AlgorithmConfig
+
+
+class Decision(enum.Enum):
+    CONTINUE = "continue"  # keep training towards the job's target epoch
+    PAUSE = "pause"  # end this job here; the trial may be resumed later
+    STOP = "stop"  # end this job and terminate the trial
+
+
+class Job(NamedTuple):
+    """Train ``trial`` up to ``epoch`` (absolute, 1-based); immutable and cheap to create."""
+
+    trial: int
+    epoch: int
+    report_at: tuple[int, ...] = ()  # intermediate epochs at which on_result is called too
+    every_epoch: bool = False  # call on_result after every epoch
+
+
+@runtime_checkable
+class TrialView(Protocol):
+    """What a scheduler may know and do. Implemented by the simulator's ``ReplayView``."""
+
+    @property
+    def n_configs(self) -> int:
+        """Number of configurations in the pool (rows ``0 .. n_configs - 1``)."""
+
+    @property
+    def n_epochs(self) -> int:
+        """Largest epoch a trial can be trained to."""
+
+    @property
+    def n_trials(self) -> int:
+        """Trials started so far (trial ids are ``0 .. n_trials - 1``)."""
+
+    @property
+    def epochs_used(self) -> int:
+        """Epochs charged so far (accounting of the run)."""
+
+    def sample(self, n: int) -> list[int]:
+        """Start ``n`` trials of distinct configurations drawn uniformly from the pool."""
+
+    def draw(self) -> int:
+        """Start one trial of a configuration drawn uniformly (with replacement) from the pool."""
+
+    def permutation(self) -> np.ndarray:
+        """A uniformly random order of the pool's rows (from the run's sampling stream)."""
+
+    def new_trial(self, config: int) -> int:
+        """Start a trial of pool row ``config``."""
+
+    def config(self, trial: int) -> int:
+        """Pool row of ``trial``."""
+
+    def trained(self, trial: int) -> int:
+        """Epochs of ``trial`` paid for so far."""
+
+    def observed(self, trial: int) -> np.ndarray:
+        """Losses of ``trial`` at epochs ``1 .. trained(trial)`` (a read-only copy)."""
+
+    def value(self, trial: int, epoch: int) -> float:
+        """Loss of ``trial`` after ``epoch`` epochs; an epoch not yet paid for raises ``LookupError``."""
+
+    def static_features(self, kinds: tuple[str, ...]) -> tuple[np.ndarray, list[str]]:
+        """Numeric matrix (one row per pool row) of the ``hp`` and/or ``ap`` feature columns, and their names."""
+
+
+class Scheduler(ABC):
+    """One small interface for every algorithm (Syne Tune / Optuna style).
+
+    Subclasses declare ``Config`` (a frozen :class:`~harness.config.AlgorithmConfig` dataclass) and are
+    built from it: ``Hyperband(R=100, eta=2)`` or ``Hyperband(Hyperband.Config(R=100, eta=2))``.
+    """
+
+    name = "scheduler"
+    Config: type[AlgorithmConfig]
+    #: the resource at which trials count as fully trained (for incumbent and anytime curves); set by start()
+    max_epoch: int
+
+    def __init__(self, config: AlgorithmConfig | None = None, /, **settings: Any):
+        if config is not None and settings:
+            raise TypeError(f"{type(self).__name__}: pass a config or keyword settings, not both")
+        if config is None:
+            config = self.Config(**settings)
+        elif not isinstance(config, self.Config):
+            raise TypeError(f"{type(self).__name__} takes a {self.Config.__name__}, got {type(config).__name__}")
+        self.config = config
+
+    def start(self, view: TrialView, rng: np.random.Generator) -> None:
+        self.view = view
+        self.rng = rng
+        self.reached: list[tuple[int, float]] = []  # (trial, loss at max_epoch) in the order reached
+        self.stopped: set[int] = set()
+
+    @abstractmethod
+    def suggest(self) -> Job | None:
+        """Next job to start, or None if nothing can start until a running job reports."""
+
+    @abstractmethod
+    def on_result(self, trial: int, epoch: int, loss: float) -> Decision:
+        """Observed ``loss`` of ``trial`` after ``epoch`` epochs."""
+
+    @property
+    @abstractmethod
+    def finished(self) -> bool: ...
+
+    def incumbent(self) -> int | None:
+        """Trial with the lowest loss at ``max_epoch`` among those that reached it (first wins ties)."""
+        if not self.reached:
+            return None
+        losses = np.array([v for _, v in self.reached])
+        return self.reached[int(np.argmin(losses))][0]
+
+    def params(self) -> dict[str, Any]:
+        """The settings of this run, as stored in its run record."""
+        return self.config.to_dict()
+
+    def log_record(self) -> list[dict[str, Any]]:
+        """Per-round log stored in the run record (``rounds``)."""
+        return []
+
+    def extra_record(self) -> dict[str, Any]:
+        """Algorithm-specific counters stored in the run record (``extra``)."""
+        return {}
+
+    def predictions(self) -> list[dict[str, Any]]:
+        """Predictions the algorithm acted on (``trial``, ``epoch`` seen, ``target`` epoch, ``mean``,
+        optional ``std``, ``decision``, ``predictor``), scored against the table by the engine after the run."""
+        return []
+
+
+@dataclass(frozen=True)
+class Batch:
+    """A set of jobs run to completion before the program continues (a synchronous barrier)."""
+
+    jobs: list[Job]
+    on_checkpoint: Callable[[int, int, float], Decision] | None = None
+
+
+Results = dict[int, tuple[int, float]]
+
+
+class SynchronousScheduler(Scheduler):
+    """Scheduler written as a generator program that yields :class:`Batch` es.
+
+    ``program()`` yields batches and receives ``{trial: (epoch_reached, loss)}`` once every job of the
+    batch has ended. Jobs of a batch are handed out in order; intermediate reports go to the batch's
+    ``on_checkpoint``.
+    """
+
+    def start(self, view: TrialView, rng: np.random.Generator) -> None:
+        super().start(view, rng)
+        self._gen: Generator[Batch, Results, None] = self.program()
+        self._queue: deque[Job] = deque()
+        self._running: dict[int, Job] = {}
+        self._results: Results = {}
+        self._batch: Batch | None = None
+        self._done = False
+        self._advance(None)
+
+    @abstractmethod
+    def program(self) -> Generator[Batch, Results, None]: ...
+
+    def _advance(self, results: Results | None) -> None:
+        try:
+            batch = self._gen.send(results) if results is not None else next(self._gen)
+            while not batch.jobs:  # an empty batch completes at once
+                batch = self._gen.send({})
+        except StopIteration:
+            self._done = True
+            self._batch = None
+            return
+        self._batch = batch
+        self._queue = deque(batch.jobs)
+        self._results = {}
+
+    def suggest(self) -> Job | None:
+        if self._queue:
+            job = self._queue.popleft()
+            self._running[job.trial] = job
+            return job
+        return None
+
+    def on_result(self, trial: int, epoch: int, loss: float) -> Decision:
+        decision = Decision.CONTINUE
+        if epoch < self._running[trial].epoch:  # an intermediate report
+            hook = self._batch.on_checkpoint if self._batch is not None else None
+            if hook is not None:
+                decision = hook(trial, epoch, loss)
+            if decision is Decision.CONTINUE:
+                return decision
+        # the job ends here (target reached, paused or stopped)
+        del self._running[trial]
+        self._results[trial] = (epoch, loss)
+        if decision is Decision.STOP:
+            self.stopped.add(trial)
+        if epoch >= self.max_epoch:
+            self.reached.append((trial, loss))
+        if not self._queue and not self._running:
+            self._advance(self._results)
+        return decision
+
+    @property
+    def finished(self) -> bool:
+        return self._done
