@@ -84,7 +84,7 @@ def build_configs(algorithms: list[str], settings: Mapping[str, Any], run_level:
             per[a][key] = v
     for key, v in prefixed.items():  # NAME.key / NAME@LABEL.key win over un-prefixed keys
         prefix, k = key.rsplit(".", 1)
-        targets = [a for a in algorithms if a == prefix or split_instance(a)[0] == prefix]
+        targets = [a for a in algorithms if prefix in _prefixes(a, classes[a])]
         if not targets:
             raise ValueError(f"{option} {key}={v!r}: {prefix!r} is not an algorithm of this run "
                              f"({', '.join(algorithms)})")
@@ -94,3 +94,12 @@ def build_configs(algorithms: list[str], settings: Mapping[str, Any], run_level:
                                  f"valid settings: {', '.join(classes[a].Config.names())}")
             per[a][k] = v
     return {a: classes[a].Config.from_dict(per[a], where=f"settings of {a}") for a in algorithms}
+
+
+def _prefixes(instance: str, cls: type[Scheduler]) -> set[str]:
+    """What ``PREFIX.key`` may name: the instance (``swift@qsvr``), its algorithm (``swift``) and, for a class
+    run by import path, the ``name`` it declares itself (``median_stop`` for ``median_stop:MedianStop``)."""
+    out = {instance, split_instance(instance)[0]}
+    if ":" in instance and "name" in vars(cls):
+        out.add(cls.name)
+    return out

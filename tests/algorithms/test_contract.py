@@ -1,0 +1,36 @@
+"""One contract test over every registered scheduler."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from harness.algorithms import ALGORITHMS
+from harness.runner import Cell, run_cell
+from tests.conftest import make_curveset
+
+FAST = {"fhyperband": {"d": 10, "budget": "tiny"}, "earlystop": {"n_burnin": 20}, "swift": {"d": 5},
+        "swift_asha": {"d": 5}}
+
+
+@pytest.fixture(scope="module")
+def pool():
+    return make_curveset(n=80, t=20, seed=3)
+
+
+@pytest.mark.parametrize("algo", sorted(ALGORITHMS))
+def test_scheduler_contract(pool, algo):
+    params = {"R": 20, **({} if algo == "earlystop" else {"eta": 3}), **FAST.get(algo, {})}
+    a = run_cell(Cell("pool", algo, params, seed=1), curves=pool)
+    b = run_cell(Cell("pool", algo, params, seed=1), curves=pool)
+    assert json.dumps(a.to_json()) == json.dumps(b.to_json()), "same seed must give the same run"
+    assert a.epochs > 0 and a.n_trials > 0
+    assert a.returned_config_id is not None
+    assert a.regret >= 0 and np.isfinite(a.returned_final)
+    assert a.makespan == a.epochs  # one worker, unit epoch cost
+    epochs = [x[0] for x in a.anytime]
+    assert epochs == sorted(epochs) and all(e <= a.epochs for e in epochs)
+    w4 = run_cell(Cell("pool", algo, params, seed=1, workers=4), curves=pool)
+    assert w4.makespan <= a.makespan

@@ -1,0 +1,99 @@
+"""The replay engine: oracle, accounting, simulated clock, workers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from harness import hb
+from harness.algorithms.hyperband import Hyperband, RandomSearch
+from harness.config import AlgorithmConfig
+from harness.runner import Cell, make_scheduler, run_cell
+from harness.scheduler import Decision, Job, Scheduler
+from harness.sim import Oracle, simulate
+
+
+def test_seconds_cost_with_workers_shows_stragglers(shared_curves):
+    from harness.datasets import load_dataset
+
+    cs = load_dataset("nasbench_nlp_wikitext2")
+    _, t = simulate(cs, make_scheduler(cs, "hyperband", {"R": 50, "eta": 3}), seed=0, workers=8, cost="seconds")
+    assert t.busy_time / 8 < t.makespan  # idle workers waiting at rung barriers
+
+
+def test_same_seed_same_run_other_seed_other_run(fake):
+    a = run_cell(Cell("fake", "hyperband", {"R": 20, "eta": 3}, seed=5), curves=fake)
+    b = run_cell(Cell("fake", "hyperband", {"R": 20, "eta": 3}, seed=5), curves=fake)
+    c = run_cell(Cell("fake", "hyperband", {"R": 20, "eta": 3}, seed=6), curves=fake)
+    assert a.to_json() == b.to_json()
+    assert a.anytime != c.anytime
+
+
+def test_workers_shorten_makespan_not_epochs(fake):
+    _, t1 = simulate(fake, Hyperband(R=20, eta=3), seed=0, workers=1)
+    _, t4 = simulate(fake, Hyperband(R=20, eta=3), seed=0, workers=4)
+    assert t1.epochs_used == t4.epochs_used == hb.hyperband_epochs(20, 3)
+    assert t1.makespan == t1.epochs_used
+    assert t4.makespan < t1.makespan / 2
+    assert t4.busy_time == t1.busy_time
+
+
+def test_seconds_cost_uses_recorded_epoch_times(fake):
+    _, t = simulate(fake, RandomSearch(R=20, n=5), seed=0, cost="seconds")
+    _, te = simulate(fake, RandomSearch(R=20, n=5), seed=0)
+    assert te.makespan == 100
+    assert t.makespan == pytest.approx(sum(fake.epoch_seconds[c].sum() for c in t.trial_config))
+    with pytest.raises(ValueError, match="has no epoch_seconds"):
+        from dataclasses import replace
+
+        simulate(replace(fake, epoch_seconds=None), RandomSearch(R=20, n=5), cost="seconds")
+
+
+def test_oracle_hides_unpaid_epochs(fake):
+    o = Oracle(fake, "resume")
+    t = o.new_trial(3)
+    o.train(t, 4)
+    assert len(o.visible(t)) == 4
+    with pytest.raises(LookupError, match="epoch 5 read, but only epochs 1..4 are paid for"):
+        o.value(t, 5)
+    o.train(t, 2)  # already paid: free
+    assert o.epochs_used == 4
+    o2 = Oracle(fake, "scratch")
+    t2 = o2.new_trial(3)
+    o2.train(t2, 4)
+    o2.train(t2, 6)
+    assert o2.epochs_used == 10
+
+
+class _Stuck(Scheduler):
+    name = "stuck"
+    max_epoch = 5
+
+    @dataclass(frozen=True)
+    class Config(AlgorithmConfig):
+        pass
+
+    def suggest(self):
+        return None
+
+    def on_result(self, trial, epoch, loss):
+        return Decision.CONTINUE
+
+    @property
+    def finished(self):
+        return False
+
+
+def test_deadlock_is_reported(fake):
+    with pytest.raises(RuntimeError, match="stuck: no job running"):
+        simulate(fake, _Stuck())
+
+
+def test_job_beyond_recorded_curve_is_rejected(fake):
+    class Far(_Stuck):
+        def suggest(self):
+            return Job(self.view.new_trial(0), 99)
+
+    with pytest.raises(ValueError, match=r"epoch 99 is outside the recorded curves \[1, 20\]"):
+        simulate(fake, Far())
