@@ -154,10 +154,9 @@ class FHyperband(_SRMMixin, Hyperband):
             thr = u[k - 1] - self.delta if len(u) >= k else -math.inf
             p_worse = _norm_cdf((thr - m[0]) / sd[0])
             stop = p_worse >= self.Delta
-            if stop or self.config.trace:
-                self._record(trial=t, epoch=tau, target=r, mean=float(m[0]), std=float(sd[0]), threshold=thr,
-                             p_worse=p_worse, decision="stop" if stop else "continue", run=run, s=b.s, i=i,
-                             k=k, n_values=len(u))
+            self._record(trial=t, epoch=tau, target=r, mean=float(m[0]), std=float(sd[0]), threshold=thr,
+                         p_worse=p_worse, decision="stop" if stop else "continue", run=run, s=b.s, i=i,
+                         k=k, n_values=len(u))
             if stop:
                 values[t] = float(m[0])
                 self.n_stopped += 1
@@ -246,9 +245,8 @@ class EarlyStopSim(_SRMMixin, SynchronousScheduler):
             m, sd = srm.predict(tau, self._features([t], tau))
             p_worse = _norm_cdf((ref - self.delta - m[0]) / sd[0])
             stop = p_worse >= self.Delta
-            if stop or self.config.trace:
-                self._record(trial=t, epoch=tau, target=self.T, mean=float(m[0]), std=float(sd[0]),
-                             threshold=ref - self.delta, p_worse=p_worse, decision="stop" if stop else "continue")
+            self._record(trial=t, epoch=tau, target=self.T, mean=float(m[0]), std=float(sd[0]),
+                         threshold=ref - self.delta, p_worse=p_worse, decision="stop" if stop else "continue")
             if stop:
                 self.n_stopped += 1
                 return Decision.STOP

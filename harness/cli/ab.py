@@ -33,6 +33,7 @@ def run(args: argparse.Namespace) -> int:
     from ..config import parse_set
     from ..datasets import load_dataset
     from ..metrics import bootstrap_ci, paired_test, summarize
+    from ..reporting.replay import inrun as _inrun
     from ..reporting.replay import write_jsonl
     from ..runner import Cell, parse_seeds, run_cells
 
@@ -67,6 +68,11 @@ def run(args: argparse.Namespace) -> int:
                   f"A-B {t['mean_diff']:+.4g} [{lo:+.4g}, {hi:+.4g}]  wilcoxon p={t['wilcoxon_p']:.3g}")
         print(f"{'returned_opt':15s} A {sum(r.returned_optimum for r in ra) / len(ra):.2f}  "
               f"B {sum(r.returned_optimum for r in rb) / len(rb):.2f}")
+        for key, label in (("r2", "inrun_r2"), ("spearman", "inrun_rho")):
+            va, vb = _inrun(ra, key), _inrun(rb, key)
+            if va or vb:
+                print(f"{label:15s} A {summarize(va).fmt(3) if va else '-':>22s}  "
+                      f"B {summarize(vb).fmt(3) if vb else '-':>22s}  (predictions the algorithm acted on)")
         print("(A, B: mean ± standard error over seeds; A-B: mean paired difference [bootstrap 95% CI])")
         if args.out:
             path = args.out if len(accountings(args)) == 1 else args.out.replace(".jsonl", f"_{acc}.jsonl")

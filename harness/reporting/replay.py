@@ -72,7 +72,8 @@ def _worse(base: list[RunRecord], rs: list[RunRecord]) -> tuple[str, float]:
     return ("better" if t["mean_diff"] > 0 else "WORSE"), t["wilcoxon_p"]
 
 
-def _inrun(rs: list[RunRecord], key: str) -> list[float]:
+def inrun(rs: Sequence[RunRecord], key: str) -> list[float]:
+    """Per-seed in-run prediction scores ``key`` (r2, spearman, ...) of the records' predictors."""
     out = []
     for r in rs:
         for sc in r.predictor_scores.values():
@@ -116,13 +117,13 @@ def summary_table(records: Sequence[RunRecord], baseline: str = "hyperband", wid
         row["makespan"] = summarize([r.makespan for r in rs]).fmt(1)
         row["time_to_best"] = summarize([r.time_to_best for r in rs]).fmt(1)
         has_pred = any(r.predictor_scores for r in rs)
-        row["inrun_r2"] = summarize(_inrun(rs, "r2")).fmt(3) if has_pred else "-"
-        row["inrun_rho"] = summarize(_inrun(rs, "spearman")).fmt(3) if has_pred else "-"
-        row["inrun_n"] = f"{np.nanmean(_inrun(rs, 'n')):.1f}" if has_pred else "-"
-        row["inrun_mae"] = f"{np.nanmean(_inrun(rs, 'mae')):.4g}" if has_pred else "-"
-        cov = [c for c in _inrun(rs, "coverage") if np.isfinite(c)]
+        row["inrun_r2"] = summarize(inrun(rs, "r2")).fmt(3) if has_pred else "-"
+        row["inrun_rho"] = summarize(inrun(rs, "spearman")).fmt(3) if has_pred else "-"
+        row["inrun_n"] = f"{np.nanmean(inrun(rs, 'n')):.1f}" if has_pred else "-"
+        row["inrun_mae"] = f"{np.nanmean(inrun(rs, 'mae')):.4g}" if has_pred else "-"
+        cov = [c for c in inrun(rs, "coverage") if np.isfinite(c)]
         row["inrun_coverage"] = f"{np.mean(cov):.2f}" if cov else "-"
-        row["wrong_stops"] = f"{np.nanmean(_inrun(rs, 'wrong_stops')):.1f}" if has_pred else "-"
+        row["wrong_stops"] = f"{np.nanmean(inrun(rs, 'wrong_stops')):.1f}" if has_pred else "-"
         rows.append(row)
     df = pd.DataFrame(rows)
     if not wide and len(df):
