@@ -18,6 +18,13 @@ from omegaconf import DictConfig, OmegaConf
 log = logging.getLogger("generate")
 
 
+def check_export_target(out: Path, overwrite: bool) -> None:
+    """Refuse, before any training, to replace a stored dataset (an embedded default above all)."""
+    if (out / "metadata.json").is_file() and not overwrite:
+        raise ValueError(f"{out} already holds a dataset; this run would replace it on export. Pass overwrite=true "
+                         f"to replace it, export=<another folder>, or export=false")
+
+
 def to_config(cfg: DictConfig) -> Any:
     from .engine import DataConfig, GenerateConfig
     from .spaces import SpaceConfig
@@ -26,7 +33,7 @@ def to_config(cfg: DictConfig) -> Any:
     pop = d.pop("population")
     space = {k: tuple(v) if isinstance(v, list) else v for k, v in pop.pop("space", {}).items()}
     data = pop.pop("data", {})
-    merged = {**pop, **{k: v for k, v in d.items() if k not in ("export", "hydra") and v is not None}}
+    merged = {**pop, **{k: v for k, v in d.items() if k not in ("export", "overwrite", "hydra") and v is not None}}
     return GenerateConfig(space=SpaceConfig(**space), data=DataConfig(**data), **merged)
 
 
@@ -39,6 +46,9 @@ def main(cfg: DictConfig) -> None:
 
     try:
         gc = to_config(cfg)
+        out = Path("datasets") / gc.name if cfg.export is True else Path(str(cfg.export))
+        if cfg.export and gc.n_shards == 1:
+            check_export_target(out, bool(cfg.overwrite))
         run = Run(gc)
         n = run.execute()
     except (ValueError, TypeError, FileNotFoundError, RunLocked) as e:
@@ -46,7 +56,6 @@ def main(cfg: DictConfig) -> None:
         raise SystemExit(2) from None
     log.info("trained %d epochs in %s", n, run.dir)
     if cfg.export and gc.n_shards == 1:
-        out = Path(cfg.export) if cfg.export is not True else Path("datasets") / gc.name
         cs = export(run.dir)
         save(cs, out)
         print(f"exported {cs.n_configs} configs x {cs.n_epochs} epochs -> {out}")

@@ -64,6 +64,7 @@ class GenerateConfig:
     device: str = "auto"  # auto | cpu | cuda
     amp: str = "auto"  # auto (bf16 on cuda) | on | off
     group_size: int = 0  # models trained concurrently; 0 = auto (1 on CPU, 8 on CUDA)
+    stack: str = "auto"  # same-architecture members as one vmapped model: auto (on CUDA), on, off
     shard: int = 0
     n_shards: int = 1
     threads: int = 0  # torch CPU threads; 0 = leave default
@@ -203,20 +204,27 @@ def _evaluate(member: Member, data: ImageData | TextData, amp: bool) -> dict[str
 
 def train_epoch_group(members: list[Member], data: ImageData | TextData, epoch: int, device: torch.device,
                       amp: bool) -> None:
-    """One epoch for each member, steps interleaved (one CUDA stream per member on a GPU)."""
+    """One epoch for each member, steps interleaved (one CUDA stream per member on a GPU).
+
+    Recorded seconds are per member, what one configuration costs on one worker: on the CPU the wall time of
+    the member's own steps (the interleaving is synchronous, so this is exact); on a GPU, where steps run
+    concurrently, the group's training time shared in proportion to the members' step counts. Evaluation is
+    timed per member and added."""
     streams = [torch.cuda.Stream() for _ in members] if device.type == "cuda" else [None] * len(members)
     iters = [iter(_steps(m, data, epoch, device)) for m in members]
     sums = [torch.zeros((), device=device) for _ in members]
     counts = [0] * len(members)
-    t0 = [time.perf_counter()] * len(members)
+    own = [0.0] * len(members)
     for m in members:
         for grp in m.opt.param_groups:
             grp["lr"] = m.lr_at(epoch)
     live = list(range(len(members)))
     step = 0
+    t_group = time.perf_counter()
     while live:
         for j in list(live):
             m = members[j]
+            t0 = time.perf_counter()
             batch = next(iters[j], None)
             if batch is None:
                 live.remove(j)
@@ -232,11 +240,21 @@ def train_epoch_group(members: list[Member], data: ImageData | TextData, epoch: 
                 m.opt.step()
                 sums[j] += loss.detach()
                 counts[j] += 1
+            own[j] += time.perf_counter() - t0
         step += 1
     if device.type == "cuda":
         torch.cuda.synchronize()
-    for j, m in enumerate(members):
-        train_loss = float(sums[j]) / max(counts[j], 1)
+        total = time.perf_counter() - t_group
+        own = [total * c / max(sum(counts), 1) for c in counts]
+    train_losses = [float(sums[j]) / max(counts[j], 1) for j in range(len(members))]
+    _finish_epoch(members, data, epoch, amp, train_losses, own)
+
+
+def _finish_epoch(members: list[Member], data: ImageData | TextData, epoch: int, amp: bool,
+                  train_losses: list[float], train_seconds: list[float]) -> None:
+    """Evaluate each member (timed on its own) and append the epoch's record."""
+    for m, train_loss, sec in zip(members, train_losses, train_seconds, strict=True):
+        t0 = time.perf_counter()
         rec = {"epoch": epoch + 1, "train_loss": train_loss}
         if not math.isfinite(train_loss):
             m.status = "diverged"
@@ -245,8 +263,41 @@ def train_epoch_group(members: list[Member], data: ImageData | TextData, epoch: 
                 rec["val_ppl"] = float("nan")
         else:
             rec.update(_evaluate(m, data, amp))
-        rec["seconds"] = time.perf_counter() - t0[j]
+        rec["seconds"] = sec + time.perf_counter() - t0
         m.history.append(rec)
+
+
+def train_epoch_stack(members: list[Member], data: ImageData | TextData, epoch: int, device: torch.device,
+                      amp: bool) -> None:
+    """One epoch of members that share an architecture, as one stacked model (:mod:`generate.batched`); each
+    member records the stack's training time divided by the stack size, plus its own evaluation."""
+    from .batched import train_epoch_stacked
+
+    seconds = train_epoch_stacked(members, data, epoch, device, amp)
+    _finish_epoch(members, data, epoch, amp, [m._stacked_train_loss for m in members],
+                  [seconds / len(members)] * len(members))
+
+
+def train_epoch(members: list[Member], data: ImageData | TextData, epoch: int, device: torch.device, amp: bool,
+                stack: bool) -> None:
+    """Members with the same :func:`generate.batched.stack_key` train stacked (when ``stack``), the rest
+    interleaved."""
+    if not stack or len(members) == 1:
+        train_epoch_group(members, data, epoch, device, amp)
+        return
+    from .batched import stack_key
+
+    groups: dict[str | None, list[Member]] = {}
+    for m in members:
+        groups.setdefault(stack_key(m), []).append(m)
+    rest = groups.pop(None, [])
+    for ms in groups.values():
+        if len(ms) > 1:
+            train_epoch_stack(ms, data, epoch, device, amp)
+        else:
+            rest += ms
+    if rest:
+        train_epoch_group(rest, data, epoch, device, amp)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -355,6 +406,9 @@ class Run:
                               ("cpu" if cfg.device == "auto" else cfg.device))
         amp = device.type == "cuda" if cfg.amp == "auto" else cfg.amp == "on"
         group = cfg.group_size or (8 if device.type == "cuda" else 1)
+        if cfg.stack not in ("auto", "on", "off"):
+            raise ValueError(f"stack is {cfg.stack!r}, but must be auto, on or off")
+        stack = cfg.stack == "on" or (cfg.stack == "auto" and device.type == "cuda")
         data = self._load_data(device)
         todo = self.pending()
         total = sum(cfg.epochs for _ in todo)
@@ -377,7 +431,7 @@ class Run:
                 for m in active:
                     by_epoch.setdefault(len(m.history), []).append(m)
                 for epoch, ms in sorted(by_epoch.items()):
-                    train_epoch_group(ms, data, epoch, device, amp)
+                    train_epoch(ms, data, epoch, device, amp, stack)
                     for m in ms:
                         buf = _to_bytes(m.state())
                         _atomic_write(self.dir / "state" / f"{m.config['config_id']}.pt", buf)

@@ -22,6 +22,13 @@ HP_TYPES = {"lr": ("float", True), "weight_decay": ("float", True), "batch_size"
             "dropout": ("float", False)}
 
 
+#: how generate measures the per-epoch seconds it records (stored in every exported dataset's provenance)
+EPOCH_SECONDS_METHOD = (
+    "wall seconds one configuration costs on one worker for one epoch (training + its own evaluation): trained "
+    "alone or interleaved on the CPU, the time of its own steps; on a GPU with concurrent streams, the group's "
+    "training time shared by step counts; stacked (vmap) training, the stack's time divided by its size")
+
+
 def export(run_dir: str | Path, *, allow_partial: bool = False, name: str | None = None) -> CurveSet:
     d = Path(run_dir)
     meta_path = d / "run.json"
@@ -63,7 +70,8 @@ def export(run_dir: str | Path, *, allow_partial: bool = False, name: str | None
             feats.append(Feature(col, "ap", "float", col in ("ap_n_weights",)))
     return CurveSet(name=name or settings["name"], configs=df, curves=curves, metrics=metrics, objective=objective,
                     features=tuple(feats), epoch_seconds=seconds,
-                    provenance={**meta["provenance"], "generate_settings": settings, "run_dir": str(d)})
+                    provenance={**meta["provenance"], "generate_settings": settings, "run_dir": str(d),
+                                "epoch_seconds": EPOCH_SECONDS_METHOD})
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -71,13 +79,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("run_dir")
     p.add_argument("--out", help="destination (default datasets/<name>)")
     p.add_argument("--allow-partial", action="store_true")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing dataset folder")
     a = p.parse_args(argv)
     try:
         cs = export(a.run_dir, allow_partial=a.allow_partial)
+        out = Path(a.out) if a.out else Path("datasets") / cs.name
+        if (out / "metadata.json").is_file() and not a.overwrite:
+            raise ValueError(f"{out} already holds a dataset; pass --overwrite to replace it, or --out elsewhere")
     except (ValueError, FileNotFoundError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    out = save(cs, a.out or Path("datasets") / cs.name)
+    out = save(cs, out)
     print(f"exported {cs.n_configs} configs x {cs.n_epochs} epochs -> {out}")
     return 0
 

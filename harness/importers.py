@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,13 @@ import numpy as np
 import pandas as pd
 
 from .store import METRIC_MODES, CurveSet, DatasetError, Feature
+
+log = logging.getLogger(__name__)
+
+
+#: every key dataset.json may hold (documented in the README, "Data format")
+DATASET_JSON_KEYS = ("name", "configs", "curves", "metrics", "objective", "hp", "ap", "info", "seconds_column",
+                     "epoch_base", "drop_epoch0", "filter", "provenance")
 
 
 @dataclass(frozen=True)
@@ -52,6 +60,15 @@ class ImportSpec:
             raise DatasetError(f"{path}: file not found") from None
         except json.JSONDecodeError as e:
             raise DatasetError(f"{path}: invalid JSON ({e.msg} at line {e.lineno})") from None
+        if not isinstance(raw, dict):
+            raise DatasetError(f"{path}: must hold a JSON object with the keys {', '.join(DATASET_JSON_KEYS)}")
+        for key in raw:
+            if key not in DATASET_JSON_KEYS:
+                import difflib
+
+                close = difflib.get_close_matches(key, DATASET_JSON_KEYS, n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                raise DatasetError(f"{path}: unknown key {key!r}{hint}; valid keys: {', '.join(DATASET_JSON_KEYS)}")
         for key in ("metrics", "objective"):
             if key not in raw:
                 raise DatasetError(f"{path}: missing field {key!r}")
@@ -71,6 +88,7 @@ class ImportSpec:
             seconds_column=raw.get("seconds_column"),
             epoch_base=int(raw.get("epoch_base", 1)),
             drop_epoch0=bool(raw.get("drop_epoch0", False)),
+            filter=dict(raw.get("filter", {})),
             provenance=raw.get("provenance", {}),
         )
 
@@ -148,6 +166,8 @@ def import_long(spec: ImportSpec, root: str | Path) -> CurveSet:
         raise DatasetError(f"{spec.name}: objective {spec.objective!r} is not one of the metrics {list(spec.metrics)}")
 
     configs = read_table(cpath, ["config_id", *(f.name for f in spec.features), *spec.info_columns])
+    if not len(configs):
+        raise DatasetError(f"{cpath}: has a header but no data rows")
     configs["config_id"] = configs["config_id"].astype(str)
     for k, v in spec.filter.items():
         if k not in configs.columns:
@@ -164,6 +184,8 @@ def import_long(spec: ImportSpec, root: str | Path) -> CurveSet:
 
     value_cols = list(spec.metrics) + ([spec.seconds_column] if spec.seconds_column else [])
     curves = read_table(ypath, ["config_id", "epoch", *value_cols])
+    if not len(curves):
+        raise DatasetError(f"{ypath}: has a header but no data rows")
     curves["config_id"] = curves["config_id"].astype(str)
     epoch = _numeric(curves, "epoch", ypath, integer=True).astype(int)
     if spec.drop_epoch0:
@@ -175,6 +197,13 @@ def import_long(spec: ImportSpec, root: str | Path) -> CurveSet:
         raise DatasetError(f"{ypath}: column 'epoch' must be >= {first}; a row has {epoch[i]}")
     pos = epoch - first
     values = {c: _numeric(curves, c, ypath) for c in value_cols}
+    if spec.seconds_column:
+        sec = values[spec.seconds_column]
+        bad = ~np.isfinite(sec) | (sec < 0)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise DatasetError(f"{ypath}: column {spec.seconds_column!r} (seconds_column) must hold per-epoch "
+                               f"seconds, finite and >= 0; data row {i + 1} has {sec[i]}")
 
     known = set(configs["config_id"])
     in_curves = curves["config_id"].to_numpy()
@@ -201,10 +230,22 @@ def import_long(spec: ImportSpec, root: str | Path) -> CurveSet:
     dense = np.full((n, t, len(spec.metrics)), np.nan)
     for j, m in enumerate(spec.metrics):
         dense[rows, pos, j] = values[m]
+    present = np.zeros((n, t), bool)
+    present[rows, pos] = True
+    gaps = np.flatnonzero(~present.any(axis=0))
+    if len(gaps):
+        raise DatasetError(f"{ypath}: no configuration has a row for epoch {gaps[0] + first} (epochs must run "
+                           f"from {first} to {t - 1 + first} without gaps; {len(gaps)} epoch(s) missing)")
+    objective = dense[:, :, list(spec.metrics).index(spec.objective)]
+    holes = np.flatnonzero(~np.isfinite(objective).any(axis=0))
+    if len(holes):
+        raise DatasetError(f"{ypath}: every configuration lacks a finite {spec.objective!r} at epoch "
+                           f"{holes[0] + first}; every config would be dropped as incomplete")
     seconds = None
     if spec.seconds_column:
         seconds = np.full((n, t), np.nan)
         seconds[rows, pos] = values[spec.seconds_column]
+        warn_if_cumulative(seconds, spec.seconds_column, ypath)
     return CurveSet(
         name=spec.name,
         configs=configs,
@@ -215,6 +256,24 @@ def import_long(spec: ImportSpec, root: str | Path) -> CurveSet:
         epoch_seconds=seconds,
         provenance={"source": str(root), **spec.provenance},
     )
+
+
+def warn_if_cumulative(seconds: np.ndarray, column: str, where: Path | str) -> bool:
+    """Warn when per-epoch seconds rise in every configuration, as a running total of wall-clock time does."""
+    rising, counted = 0, 0
+    for row in seconds:
+        v = row[np.isfinite(row)]
+        if len(v) >= 3:
+            counted += 1
+            rising += bool(np.all(np.diff(v) > 0))
+    if counted and rising == counted and counted >= 2:
+        log.warning("%s: column %r (seconds_column) rises in every configuration, like a cumulative (running "
+                    "total) wall-clock time; replay reads it as per-epoch seconds, which makes every makespan many "
+                    "times too large. Convert it to per-epoch seconds first, e.g. in pandas: "
+                    "df[%r] = df.groupby('config_id')[%r].diff().fillna(df[%r])", where, column, column, column,
+                    column)
+        return True
+    return False
 
 
 # ---------------------------------------------------------------------------------------------

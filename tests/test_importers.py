@@ -112,3 +112,67 @@ def test_nasbench_epoch_seconds_and_derived_ap(shared_curves):
     assert cs.epoch_seconds is not None and np.nanmin(cs.epoch_seconds) > 0
     assert {"num_params", "n_nodes", "n_linear"} <= {f.name for f in cs.ap_features()}
     assert load_dataset("nasbench_nlp_wikitext2", nan_policy="keep").n_configs == 345
+
+
+SEC = ImportSpec(name="toy", configs="configs.csv", curves="curves.csv", metrics={"loss": "min"}, objective="loss",
+                 seconds_column="sec")
+
+
+@pytest.mark.parametrize(
+    "curves,msg",
+    [
+        ("config_id,epoch,loss\n", r"curves.csv: has a header but no data rows"),
+        ("config_id,epoch,loss\na,1,0.9\na,3,0.5\nb,1,0.8\nb,3,0.7\n",
+         r"curves.csv: no configuration has a row for epoch 2 \(epochs must run from 1 to 3 without gaps"),
+        ("config_id,epoch,loss\na,1,0.9\na,2,nan\nb,1,0.8\nb,2,nan\n",
+         r"curves.csv: every configuration lacks a finite 'loss' at epoch 2"),
+    ],
+)
+def test_empty_and_gapped_curves(tmp_path, curves, msg):
+    write(tmp_path, curves=curves)
+    with pytest.raises(DatasetError, match=msg):
+        import_long(SPEC, tmp_path)
+
+
+@pytest.mark.parametrize("bad", ["-1.5", "inf", "nan"])
+def test_seconds_must_be_finite_and_non_negative(tmp_path, bad):
+    write(tmp_path, curves=f"config_id,epoch,loss,sec\na,1,0.9,2\na,2,0.5,{bad}\nb,1,0.8,2\nb,2,0.7,2\n")
+    with pytest.raises(DatasetError, match=r"column 'sec' \(seconds_column\) must hold per-epoch seconds, finite "
+                                           r"and >= 0; data row 2 has"):
+        import_long(SEC, tmp_path)
+
+
+def test_cumulative_seconds_get_a_warning(tmp_path, caplog):
+    rows = "".join(f"{c},{e},{1 / e},{10 * e + (c == 'b')}\n" for c in "ab" for e in range(1, 5))
+    write(tmp_path, curves="config_id,epoch,loss,sec\n" + rows)
+    with caplog.at_level("WARNING"):
+        import_long(SEC, tmp_path)
+    assert "cumulative" in caplog.text and "groupby('config_id')['sec'].diff()" in caplog.text
+    caplog.clear()
+    per_epoch = "".join(f"{c},{e},{1 / e},{10 + (e % 2)}\n" for c in "ab" for e in range(1, 5))
+    write(tmp_path, curves="config_id,epoch,loss,sec\n" + per_epoch)
+    with caplog.at_level("WARNING"):
+        import_long(SEC, tmp_path)
+    assert "cumulative" not in caplog.text
+
+
+def test_unknown_dataset_json_key_is_named(tmp_path):
+    write(tmp_path)
+    (tmp_path / "dataset.json").write_text(json.dumps({"metrics": {"loss": "min"}, "objective": "loss",
+                                                       "seconds_colum": "sec"}))
+    with pytest.raises(DatasetError, match=r"dataset.json: unknown key 'seconds_colum' \(did you mean "
+                                           r"'seconds_column'\?\); valid keys: name, configs, curves"):
+        ImportSpec.from_json(tmp_path / "dataset.json")
+
+
+def test_cli_quiet_keeps_warnings(tmp_path, caplog):
+    """-q hides progress bars, never warnings: a bracket larger than the pool samples with replacement."""
+    from harness.cli import main
+
+    rows = "".join(f"c{i},{e},{1 / e + i / 100}\n" for i in range(5) for e in range(1, 10))
+    (tmp_path / "configs.csv").write_text("config_id\n" + "".join(f"c{i}\n" for i in range(5)))
+    (tmp_path / "curves.csv").write_text("config_id,epoch,loss\n" + rows)
+    (tmp_path / "dataset.json").write_text(json.dumps({"metrics": {"loss": "min"}, "objective": "loss"}))
+    with caplog.at_level("WARNING"):
+        assert main(["replay", "-d", str(tmp_path), "--seeds", "0", "-q", "--eta", "3"]) == 0
+    assert "sampling with replacement" in caplog.text

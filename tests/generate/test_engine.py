@@ -18,7 +18,7 @@ from generate.export import export  # noqa: E402
 from generate.spaces import SpaceConfig, sample_configs  # noqa: E402
 from harness.store import load, save  # noqa: E402
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 TINY = SpaceConfig(family="metaqnn", max_conv=2, conv_filters=(4, 8), max_fc=1, fc_units=(16,), batch_sizes=(64,))
 
 
@@ -140,3 +140,72 @@ def test_ptb_word_level_loader(shared_train):
     assert len(d.train) == 5000 and len(d.val) == 1000 and 1000 < d.vocab <= 10_001
     with pytest.raises(FileNotFoundError, match="ptb.valid.txt: Penn Treebank text not found"):
         load_text("ptb", shared_train / "nowhere")
+
+
+def test_second_run_on_a_directory_is_refused(tmp_path):
+    from generate.engine import RunLocked
+
+    first = Run(_cfg(tmp_path, n_configs=1, epochs=1))
+    held = first.lock()
+    try:
+        with pytest.raises(RunLocked, match=r"another generate run is writing this directory \(shard 0\): pid "
+                                            rf"{os.getpid()} on "):
+            Run(_cfg(tmp_path, n_configs=1, epochs=1)).execute()
+    finally:
+        held.close()
+    assert Run(_cfg(tmp_path, n_configs=1, epochs=1)).execute() == 1  # released: runs
+
+
+def test_stop_file_ends_the_run_cleanly(tmp_path):
+    run = Run(_cfg(tmp_path, n_configs=3, epochs=2))
+    run.dir.mkdir(parents=True)
+    (run.dir / "STOP").touch()
+    assert run.execute() == 2  # the config in flight finishes, then the run stops
+    assert len(list((run.dir / "done").glob("*.json"))) == 1 and not (run.dir / "STOP").exists()
+    assert not list((run.dir / "state").glob("*.pt"))  # nothing half-trained is left behind
+    assert Run(_cfg(tmp_path, n_configs=3, epochs=2)).execute() == 4
+
+
+def test_export_never_replaces_an_embedded_dataset(tmp_path):
+    before = (REPO / "datasets" / "digits_cnn" / "curves.npy").stat().st_mtime_ns
+    cmd = [sys.executable, "-m", "generate", "population=digits_cnn", "n_configs=2", "epochs=1", "threads=1",
+           "progress=false", f"out_dir={tmp_path / 'run'}"]
+    proc = subprocess.run(cmd, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)}, capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().startswith("error: datasets/digits_cnn already holds a dataset; this run would "
+                                          "replace it on export. Pass overwrite=true")
+    assert not (tmp_path / "run" / "done").exists()  # refused before any training
+    assert (REPO / "datasets" / "digits_cnn" / "curves.npy").stat().st_mtime_ns == before
+
+
+CCN = SpaceConfig(family="cudaconvnet", lr_range=(0.001, 0.05), batch_sizes=(64,))
+
+
+def test_stacked_training_equals_one_by_one(tmp_path):
+    """Cuda-convnet configs share an architecture: trained as one vmapped stack they give the curves of
+    one-by-one training with the same seeds, to float tolerance."""
+    kw = dict(space=CCN, n_configs=4, epochs=3, data=DataConfig(source="digits"))
+    alone = Run(_cfg(tmp_path / "alone", **kw))
+    alone.execute()
+    stacked = Run(_cfg(tmp_path / "stacked", group_size=4, stack="on", **kw))
+    stacked.execute()
+    a, b = export(alone.dir), export(stacked.dir)
+    assert np.isfinite(a.curve("val_loss")).all()
+    np.testing.assert_allclose(b.curve("val_loss"), a.curve("val_loss"), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(b.curve("train_loss"), a.curve("train_loss"), rtol=1e-4, atol=1e-5)
+    np.testing.assert_array_equal(b.curve("val_acc"), a.curve("val_acc"))
+
+
+def test_grouped_training_records_per_member_seconds(tmp_path):
+    """Interleaved group training records what each member costs on one worker: the sum over members stays
+    within 40% of the same members timed alone (the old clock, started once for the group, gave about
+    (G + 1) / 2 = 2.5 times for G = 4). Medians of three interleaved repetitions."""
+    kw = dict(n_configs=4, epochs=2, space=TINY)
+    ratios = []
+    for rep in range(3):
+        alone = Run(_cfg(tmp_path / f"a{rep}", **kw))
+        alone.execute()
+        grouped = Run(_cfg(tmp_path / f"g{rep}", group_size=4, stack="off", **kw))
+        grouped.execute()
+        ratios.append(np.nansum(export(grouped.dir).epoch_seconds) / np.nansum(export(alone.dir).epoch_seconds))
+    assert 1 / 1.4 < float(np.median(ratios)) < 1.4, ratios
