@@ -26,7 +26,7 @@ from .runner import Cell, run_cell
 
 CONF_DIR = REPO_ROOT / "conf" / "reproduce"
 EXPERIMENTS = ("swift_mlpf", "table1", "table2", "fig3", "fig3_lce", "targets", "targets_n400", "fig4", "fig6",
-               "swift_more")
+               "swift_more", "ablation", "predict_check")
 
 
 def load_config(name: str, quick: bool = False, overrides: list[str] | None = None) -> dict[str, Any]:

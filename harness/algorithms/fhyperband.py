@@ -144,9 +144,9 @@ class FHyperband(_SRMMixin, Hyperband):
         n_next = rung.n_i // self.eta if i != b.s else 1
         k = max(1, math.ceil(self.kappa * n_next))
         values: dict[int, float] = {}  # u (observed or predicted), in processing order
-        srm = self.srms.get(r)
 
         def on_checkpoint(t: int, tau: int, loss: float) -> Decision:
+            srm = self.srms.get(r)  # Algorithm 2: M[r] is used from the trial after the one that completed D[r]
             if srm is None or tau not in srm:
                 return Decision.CONTINUE
             m, sd = srm.predict(tau, self._features([t], tau))
@@ -164,7 +164,7 @@ class FHyperband(_SRMMixin, Hyperband):
             return Decision.CONTINUE
 
         for t in trials:  # sequential (Algorithm 2 processes T in order); the barrier is per trial
-            res = yield Batch([Job(t, r, every_epoch=srm is not None)], on_checkpoint)
+            res = yield Batch([Job(t, r, every_epoch=r in self.srms)], on_checkpoint)
             if res[t][0] >= r:
                 values[t] = -res[t][1]
                 table = self.data.setdefault(r, [])
@@ -172,11 +172,11 @@ class FHyperband(_SRMMixin, Hyperband):
                     table.append(t)
                     if len(table) == self.d and r not in self.srms and r > 1:
                         self._train(r)
-        self.rounds.append({"run": run, "s": b.s, "i": i, "n_trained": len(trials), "r_i": r,
+        kept = stable_top(trials, [-values[t] for t in trials], rung.keep)
+        self.rounds.append({"run": run, "s": b.s, "i": i, "n_trained": len(trials), "r_i": r, "keep": rung.keep,
                             "stopped": sum(1 for t in trials if t in values and self.view.trained(t) < r),
-                            "epochs": self.view.epochs_used})
-
-        return stable_top(trials, [-values[t] for t in trials], rung.keep)
+                            "kept_cut": -min(values[t] for t in kept), "epochs": self.view.epochs_used})
+        return kept
 
     def extra_record(self) -> dict[str, Any]:
         out = {"stopped": self.n_stopped, "srm_rungs": sorted(self.srms)}

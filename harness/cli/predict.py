@@ -8,7 +8,7 @@ import argparse
 def add_parser(sub: argparse._SubParsersAction) -> None:
     pr = sub.add_parser("predict", help="Baker's R^2 protocol: table1, table2, fig3, table8; targets")
     pr.add_argument("--dataset", "-d", action="append", required=True)
-    pr.add_argument("--experiment", "-e", default="table1", choices=["table1", "table2", "fig3", "table8", "targets"])
+    pr.add_argument("--experiment", "-e", default="table1", choices=["table1", "table2", "fig3", "table8", "targets", "ablation"])
     pr.add_argument("--repeats", type=int, default=10)
     pr.add_argument("--n-train", type=int, default=100)
     pr.add_argument("--budget", default="cheap", help="model search draws: paper (1000), cheap (100), tiny (20), N")
@@ -28,6 +28,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     pr.add_argument("--out-dir", default="results/predict")
     pr.add_argument("--baseline", help="CSV of an earlier run: exit 1 if any cell's R^2 fell")
     pr.add_argument("--tolerance", type=float, default=0.02, help="allowed drop of mean R^2 (R^2 units)")
+    pr.add_argument("--tolerance-se", type=float, default=0.0,
+                    help="per-cell tolerance: at least this many standard errors of the baseline cell")
     pr.add_argument("--quiet", "-q", action="store_true")
     pr.set_defaults(func=run)
 
@@ -39,11 +41,12 @@ def run(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from ..datasets import load_dataset
-    from ..predictors.experiments import FIG3_FRACTIONS, run_experiment
+    from ..predictors.experiments import ABLATION_FRACTIONS, FIG3_FRACTIONS, run_experiment
     from ..predictors.protocol import regression_check
     from ..reporting.predict import markdown, plot_fig3
 
-    fractions = tuple(float(x) for x in args.fractions.split(",")) if args.fractions else FIG3_FRACTIONS
+    default = ABLATION_FRACTIONS if args.experiment == "ablation" else FIG3_FRACTIONS
+    fractions = tuple(float(x) for x in args.fractions.split(",")) if args.fractions else default
     frames = []
     for name in args.dataset:
         cs = load_dataset(name)
@@ -66,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"wrote {plot_fig3(df, f'{stem}.png')}")
     if args.baseline:
         base = pd.read_csv(args.baseline)
-        fails = regression_check(df, base, args.tolerance)
+        fails = regression_check(df, base, args.tolerance, args.tolerance_se)
         if fails:
             print(f"\nR^2 regression against {args.baseline} (tolerance {args.tolerance}):")
             for f in fails:

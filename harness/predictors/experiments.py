@@ -13,7 +13,9 @@ from . import TARGETS
 from .features import FeatureBuilder
 from .protocol import Task, run_protocol
 
-EXPERIMENTS = ("table1", "table2", "fig3", "table8", "targets")
+EXPERIMENTS = ("table1", "table2", "fig3", "table8", "targets", "ablation")
+#: issue #18's ablation: which step of the SRM pipeline loses accuracy on spiky curves
+ABLATION_FRACTIONS = (25, 40, 60)
 TABLE1_METHODS = ("nusvr", "ols", "blr", "rf")
 TABLE2_SETS = ("HP", "AP", "TS", "AP+HP", "TS+HP", "TS+AP", "TS+AP+HP")
 FIG3_METHODS = ("nusvr", "blr", "lastseen")
@@ -44,6 +46,14 @@ def tasks_for(experiment: str, cs: CurveSet, *, fractions: tuple[float, ...] = F
         return [Task("nusvr", feats, 25, target)]
     if experiment == "targets":
         return [Task("nusvr", feats, 25, t) for t in TARGETS] + [Task("lastseen", "TS", 25)]
+    if experiment == "ablation":
+        raw = (("clip_features", None),)
+        out = []
+        for f in fractions:
+            out += [Task("nusvr", "TS", f), Task("nusvr", "TS", f, options=raw), Task("nusvr", "PREFIX", f),
+                    Task("nusvr", "PREFIX", f, options=raw), Task("blr", "TS", f), Task("blr", "TS", f, options=raw),
+                    Task("swift_svr", "PREFIX", f), Task("lastseen", "TS", f)]
+        return out
     methods = FIG3_METHODS + (("lce",) if with_lce else ())
     return [Task(m, "TS" if m == "lastseen" else feats, f, target) for f in fractions for m in methods]
 

@@ -15,7 +15,8 @@ import pandas as pd
 
 from ..store import CurveSet
 
-FEATURE_SETS = ("TS", "AP", "HP")
+#: TS = Baker's time-series block; PREFIX = the raw observed values only (no differences, mean or std)
+FEATURE_SETS = ("TS", "AP", "HP", "PREFIX")
 
 
 def parse_sets(spec: str | Iterable[str]) -> tuple[str, ...]:
@@ -25,6 +26,8 @@ def parse_sets(spec: str | Iterable[str]) -> tuple[str, ...]:
     bad = [p for p in out if p not in FEATURE_SETS]
     if bad or not out:
         raise ValueError(f"feature set {spec!r} is invalid: use a '+'-joined subset of {FEATURE_SETS}")
+    if "TS" in out and "PREFIX" in out:
+        raise ValueError(f"feature set {spec!r} is invalid: TS already holds the raw prefix (use one of TS, PREFIX)")
     return out
 
 
@@ -106,11 +109,11 @@ class FeatureBuilder:
     def __call__(self, rows: np.ndarray, tau: int, prefix: np.ndarray | None = None) -> np.ndarray:
         rows = np.asarray(rows, dtype=int)
         parts = []
-        if "TS" in self.sets:
+        if "TS" in self.sets or "PREFIX" in self.sets:
             if prefix is None and self.values is None:
                 raise ValueError("this feature builder holds no curves: pass the observed prefixes")
             p = self.values[rows, :tau] if prefix is None else np.atleast_2d(prefix)[:, :tau]
-            parts.append(ts_features(p))
+            parts.append(ts_features(p) if "TS" in self.sets else np.asarray(p, dtype=float))
         if self.static.shape[1]:
             parts.append(self.static[rows])
         if not parts:
@@ -118,6 +121,6 @@ class FeatureBuilder:
         return np.concatenate(parts, axis=1)
 
     def last_value_column(self, tau: int) -> int:
-        if "TS" not in self.sets:
-            raise ValueError("last-seen-value needs the TS feature set")
+        if "TS" not in self.sets and "PREFIX" not in self.sets:
+            raise ValueError("last-seen-value needs the TS or PREFIX feature set")
         return tau - 1

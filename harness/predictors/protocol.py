@@ -10,6 +10,7 @@ import math
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -35,16 +36,20 @@ class Task:
     features: str
     fraction: float
     target: str = "final"
+    options: tuple[tuple[str, Any], ...] = ()  # predictor constructor options, e.g. (("clip_features", False),)
 
     def effective_target(self) -> str:
-        ok = self.method in TARGETED and "TS" in parse_sets(self.features)
+        sets = parse_sets(self.features)
+        ok = self.method in TARGETED and ("TS" in sets or "PREFIX" in sets)
         return self.target if ok else "final"
 
     @property
     def label(self) -> str:
-        """Method name in tables: ``nusvr`` for the SPEC target, ``nusvr/delta`` or ``nusvr/auto`` otherwise."""
+        """Method name in tables: ``nusvr`` for the SPEC target, ``nusvr/delta`` or ``nusvr/auto`` otherwise,
+        with any options as ``[key=value]``."""
         t = self.effective_target()
-        return self.method if t == "final" else f"{self.method}/{t}"
+        name = self.method if t == "final" else f"{self.method}/{t}"
+        return name + ("[" + ",".join(f"{k}={v}" for k, v in self.options) + "]" if self.options else "")
 
 
 CLIP_MODES = ("observed", "none")
@@ -100,7 +105,7 @@ def run_protocol(cs: CurveSet, tasks: Sequence[Task], *, n_train: int = 100, rep
                     builders[task.features] = FeatureBuilder(cs, task.features)
                 fb = builders[task.features]
                 est = make_predictor(task.method, tau=tau, budget=budget, seed=int(rng.integers(2**31)),
-                                     target=task.effective_target())
+                                     target=task.effective_target(), options=dict(task.options))
                 est.fit(fb(tr, tau), target[tr])
                 pred = est.predict(fb(te, tau))
                 if clip == "observed":
@@ -133,17 +138,21 @@ def aggregate(df: pd.DataFrame, by: Iterable[str] = ("dataset", "method", "featu
     return out
 
 
-def regression_check(current: pd.DataFrame, baseline: pd.DataFrame, tolerance: float) -> list[str]:
-    """Cells (by dataset/method/features/fraction) whose mean R^2 fell more than ``tolerance`` (R^2 units).
-    Only datasets present in ``current`` are compared; a cell of such a dataset missing in ``current`` fails."""
+def regression_check(current: pd.DataFrame, baseline: pd.DataFrame, tolerance: float,
+                     tolerance_se: float = 0.0) -> list[str]:
+    """Cells (by dataset/method/features/fraction) whose mean R^2 fell by more than their tolerance (R^2 units):
+    ``max(tolerance, tolerance_se x the baseline cell's standard error)``. Only datasets present in ``current``
+    are compared; a cell of such a dataset missing in ``current`` fails."""
     key = ["dataset", "method", "features", "fraction"]
     baseline = baseline[baseline["dataset"].isin(set(current["dataset"]))]
     cur = aggregate(current).set_index(key)["mean"]
-    base = aggregate(baseline).set_index(key)["mean"]
+    agg = aggregate(baseline).set_index(key)
     failures = []
-    for k, b in base.items():
+    for k, b in agg["mean"].items():
+        se = agg["se_x100"][k] / 100
+        tol = max(tolerance, tolerance_se * se) if np.isfinite(se) else tolerance
         if k not in cur.index:
             failures.append(f"{'/'.join(map(str, k))}: missing in the current run (baseline R^2 {b:.4f})")
-        elif cur[k] < b - tolerance:
-            failures.append(f"{'/'.join(map(str, k))}: R^2 {cur[k]:.4f} < baseline {b:.4f} - {tolerance}")
+        elif cur[k] < b - tol:
+            failures.append(f"{'/'.join(map(str, k))}: R^2 {cur[k]:.4f} < baseline {b:.4f} - {tol:.4f}")
     return failures

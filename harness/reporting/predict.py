@@ -20,11 +20,20 @@ def markdown(df: pd.DataFrame, experiment: str) -> str:
         col = "features"
     elif experiment == "table8":
         col = "split"
+    elif experiment == "ablation":
+        agg["col"] = agg["method"] + " (" + agg["features"] + ")"
+        agg["row"] = agg["dataset"] + " @" + agg["fraction"].map("{:g}".format) + "%"
+        pivot = agg.pivot_table(index="row", columns="col", values="cell", aggfunc="first", sort=False)
+        return _pivot_markdown(pivot, "dataset @ observed")
     else:
         agg["col"] = agg["method"] + " @" + agg["fraction"].astype(str) + "%"
         col = "col"
     pivot = agg.pivot_table(index="dataset", columns=col, values="cell", aggfunc="first", sort=False)
-    lines = ["| dataset | " + " | ".join(map(str, pivot.columns)) + " |",
+    return _pivot_markdown(pivot, "dataset")
+
+
+def _pivot_markdown(pivot: pd.DataFrame, index_name: str) -> str:
+    lines = [f"| {index_name} | " + " | ".join(map(str, pivot.columns)) + " |",
              "|---|" + "|".join("---" for _ in pivot.columns) + "|"]
     for ds, row in pivot.iterrows():
         lines.append(f"| {ds} | " + " | ".join(str(x) if isinstance(x, str) else "n/a" for x in row) + " |")
