@@ -26,7 +26,7 @@ from .runner import Cell, run_cell
 
 CONF_DIR = REPO_ROOT / "conf" / "reproduce"
 EXPERIMENTS = ("swift_mlpf", "table1", "table2", "fig3", "fig3_lce", "targets", "targets_n400", "fig4", "fig6",
-               "swift_more", "ablation", "predict_check")
+               "swift_more", "ablation", "predict_check", "fhyperband_study")
 
 
 def load_config(name: str, quick: bool = False, overrides: list[str] | None = None) -> dict[str, Any]:
@@ -64,6 +64,29 @@ def _unit_predict(cfg: dict[str, Any], dataset: str) -> pd.DataFrame:
     return df
 
 
+def fhb_study_cells(cfg: dict[str, Any]) -> list[tuple[str, Cell]]:
+    """(variant, cell): f-Hyperband (trace on), then Hyperband at matching eta / R / runs / accounting, per
+    dataset, variant and seed."""
+    cells = []
+    for ds in cfg["datasets"]:
+        lim = cfg.get("limits", {}).get(ds, {})
+        names = lim.get("variants", cfg.get("variant_names") or list(cfg["variants"]))
+        for name in names:
+            v = {**cfg["base"], **cfg["variants"][name]}
+            acc = v.pop("accounting", cfg["accounting"])
+            pad = v.pop("pad", None)
+            pad_to = None
+            if pad:
+                pad_to = int(pad * load_dataset(ds).n_epochs)
+                v["R"] = pad_to
+            hb = {k: v[k] for k in ("eta", "n_runs", "R") if k in v}
+            for s in range(lim.get("seeds", cfg["seeds"])):
+                cells.append((name, Cell(ds, "fhyperband", {**v, "trace": True}, seed=s, accounting=acc,
+                                         pad_to=pad_to)))
+                cells.append((name, Cell(ds, "hyperband", hb, seed=s, accounting=acc, pad_to=pad_to)))
+    return cells
+
+
 def _unit_cell(cell: Cell) -> RunRecord:
     return run_cell(cell)
 
@@ -72,6 +95,8 @@ def code_hash() -> str:
     """sha256 of the harness sources: cached unit results are reused only by the same code."""
     h = hashlib.sha256()
     for p in sorted((REPO_ROOT / "harness").rglob("*.py")):
+        if p.parent.name in ("reporting", "cli"):  # writers and commands do not change unit results
+            continue
         h.update(p.relative_to(REPO_ROOT).as_posix().encode())
         h.update(p.read_bytes())
     return h.hexdigest()[:16]
@@ -97,6 +122,8 @@ def _units(cfg: dict[str, Any]) -> list[tuple[Callable[..., Any], tuple[Any, ...
     if kind == "predict":
         return [(_unit_predict, (cfg, ds)) for ds in cfg["datasets"]]
     cells = []
+    if kind == "fhb_study":
+        return [(_unit_cell, (c,)) for _, c in fhb_study_cells(cfg)]
     if kind == "earlystop":
         for ds in cfg["datasets"]:
             for pred in cfg["predictors"]:
@@ -182,6 +209,10 @@ def reproduce(names: list[str], out_dir: str | Path, *, quick: bool = False, n_j
         datasets.update(cfg["datasets"])
         if cfg["kind"] == "predict":
             summaries[n] = write_predict(cfg, got, out)
+        elif cfg["kind"] == "fhb_study":
+            from .reporting.fhb_study import write_fhb_study
+
+            summaries[n] = write_fhb_study(cfg, got, out)
         elif cfg["kind"] == "earlystop":
             summaries[n] = write_earlystop(cfg, got, out)
         else:

@@ -154,7 +154,8 @@ class FHyperband(_SRMMixin, Hyperband):
             thr = u[k - 1] - self.delta if len(u) >= k else -math.inf
             p_worse = _norm_cdf((thr - m[0]) / sd[0])
             stop = p_worse >= self.Delta
-            self._record(trial=t, epoch=tau, target=r, mean=float(m[0]), std=float(sd[0]), threshold=thr,
+            self._record(trial=t, config=self.view.config(t), epoch=tau, target=r, mean=float(m[0]),
+                         std=float(sd[0]), threshold=thr,
                          p_worse=p_worse, decision="stop" if stop else "continue", run=run, s=b.s, i=i,
                          k=k, n_values=len(u))
             if stop:
