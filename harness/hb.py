@@ -107,8 +107,8 @@ def table(R: int, eta: int) -> str:
 
 def stable_top(trials: Iterable[int], losses: Iterable[float], k: int) -> list[int]:
     """The ``k`` trials with the smallest losses, best first; ties keep the input order."""
-    trials = list(trials)
-    vals = [float(v) for v in losses]
+    trials = trials if isinstance(trials, list) else list(trials)
+    vals = losses if isinstance(losses, list) else [float(v) for v in losses]
     order = sorted(range(len(vals)), key=vals.__getitem__)  # Python's sort is stable
     return [trials[j] for j in order[:k]]
 

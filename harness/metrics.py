@@ -58,9 +58,9 @@ def _to_metric(cs: CurveSet, loss: float) -> float:
 
 def make_record(cs: CurveSet, oracle: Oracle, trace: Trace, sched: Scheduler, *, seed: int, accounting: str,
                 workers: int, extra: dict[str, Any] | None = None, algorithm: str | None = None) -> RunRecord:
-    loss = oracle.loss
     R = sched.max_epoch
-    final_T, final_R = loss[:, -1], loss[:, R - 1]
+    rows = np.arange(oracle.n_configs)
+    final_T, final_R = oracle.losses(rows, oracle.n_epochs), oracle.losses(rows, R)
     opt = float(final_T.min())
     worst = float(final_T[np.isfinite(final_T)].max())
     optimal = set(np.flatnonzero(final_T == opt).tolist())
@@ -125,7 +125,7 @@ def score_predictions(predictions: list[dict[str, Any]], oracle: Oracle) -> dict
         by.setdefault(str(p.get("predictor", "?")), []).append(p)
     out: dict[str, dict[str, float]] = {}
     for name, ps in by.items():
-        truth = np.array([oracle.loss[oracle.config(p["trial"]), p["target"] - 1] for p in ps], float)
+        truth = np.array([oracle.loss_of(oracle.config(p["trial"]), p["target"]) for p in ps], float)
         mean = np.array([p["mean"] for p in ps], float)
         ok = np.isfinite(truth) & np.isfinite(mean)
         t, m = truth[ok], mean[ok]

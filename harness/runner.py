@@ -79,9 +79,22 @@ def run_cell(cell: Cell, curves: CurveSet | None = None) -> RunRecord:
                        workers=cell.workers, extra=sched.extra_record(), algorithm=cell.algorithm)
 
 
+#: joblib is used only when the cells would take longer than this sequentially (seconds): starting worker
+#: processes and loading the dataset in each costs about a second
+PARALLEL_MIN_SECONDS = 3.0
+
+
+def _run_chunk(cells: Sequence[Cell]) -> list[RunRecord]:
+    return [run_cell(c) for c in cells]
+
+
 def run_cells(cells: Sequence[Cell], *, backend: str = "sequential", n_jobs: int = -1, progress: bool = True,
               desc: str = "replay") -> list[RunRecord]:
-    """Run ``cells`` and return their records in cell order."""
+    """Run ``cells`` and return their records in cell order (the same records whatever the backend).
+
+    ``joblib`` runs the first cell here to time it and stays sequential when the whole would take less than
+    :data:`PARALLEL_MIN_SECONDS`; otherwise the other cells go to the workers in chunks (a few per worker),
+    so a process start and a dataset load are paid per chunk, not per cell."""
     if backend not in BACKENDS:
         raise ValueError(f"backend is {backend!r}, but must be one of {BACKENDS}")
     cells = list(cells)
@@ -89,10 +102,23 @@ def run_cells(cells: Sequence[Cell], *, backend: str = "sequential", n_jobs: int
     if backend == "sequential" or len(cells) <= 1:
         return [run_cell(c) for c in tqdm(cells, desc=desc, disable=disable)]
     if backend == "joblib":
-        from joblib import Parallel, delayed
+        import time
 
-        par = Parallel(n_jobs=n_jobs, return_as="generator")
-        return list(tqdm(par(delayed(run_cell)(c) for c in cells), total=len(cells), desc=desc, disable=disable))
+        from joblib import Parallel, delayed, effective_n_jobs
+
+        t0 = time.perf_counter()
+        first = run_cell(cells[0])
+        rest = cells[1:]
+        if (time.perf_counter() - t0) * len(rest) < PARALLEL_MIN_SECONDS:
+            return [first, *(run_cell(c) for c in tqdm(rest, desc=desc, disable=disable))]
+        workers = effective_n_jobs(n_jobs)
+        size = max(1, -(-len(rest) // (4 * workers)))
+        chunks = [rest[i:i + size] for i in range(0, len(rest), size)]
+        par = Parallel(n_jobs=workers, return_as="generator")
+        out = [first]
+        for recs in tqdm(par(delayed(_run_chunk)(c) for c in chunks), total=len(chunks), desc=desc, disable=disable):
+            out.extend(recs)
+        return out
     return run_cells_mpi(cells, progress=progress, desc=desc)
 
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 import enum
 from abc import ABC, abstractmethod
 from collections import deque
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
 
@@ -162,15 +162,64 @@ class Scheduler(ABC):
         return []
 
 
+class UniformJobs(Sequence[Job]):
+    """The jobs "train each of ``trials`` to ``epoch``", without building a Job per trial until asked."""
+
+    __slots__ = ("trials", "epoch")
+
+    def __init__(self, trials: list[int], epoch: int):
+        self.trials, self.epoch = trials, epoch
+
+    def __len__(self) -> int:
+        return len(self.trials)
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            return [Job(t, self.epoch) for t in self.trials[i]]
+        return Job(self.trials[i], self.epoch)
+
+    def __iter__(self) -> Iterator[Job]:
+        e = self.epoch
+        return (Job(t, e) for t in self.trials)
+
+
 @dataclass(frozen=True)
 class Batch:
     """A set of jobs run to completion before the program continues (a synchronous barrier)."""
 
-    jobs: list[Job]
+    jobs: Sequence[Job]
     on_checkpoint: Callable[[int, int, float], Decision] | None = None
 
+    @classmethod
+    def uniform(cls, trials: list[int], epoch: int) -> Batch:
+        """Train every one of ``trials`` to ``epoch``, with no intermediate report (a Hyperband rung). The
+        engine may run such a batch in one go (``SynchronousScheduler.take_uniform``)."""
+        return cls(UniformJobs(trials if isinstance(trials, list) else list(trials), epoch))
 
-Results = dict[int, tuple[int, float]]
+
+Results = Mapping[int, tuple[int, float]]
+
+
+class UniformResults(Mapping[int, tuple[int, float]]):
+    """Results of a uniform batch: ``{trial: (epoch, loss)}``, with the losses also in batch order
+    (``.losses``, aligned with ``.trials``) for programs that want them without a lookup per trial."""
+
+    __slots__ = ("trials", "epoch", "losses", "_index")
+
+    def __init__(self, trials: list[int], epoch: int, losses: list[float]):
+        self.trials, self.epoch, self.losses = trials, epoch, losses
+        self._index: dict[int, int] | None = None
+
+    def __getitem__(self, trial: int) -> tuple[int, float]:
+        if self._index is None:
+            self._index = {t: i for i, t in enumerate(self.trials)}
+        return self.epoch, self.losses[self._index[trial]]
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.trials)
+
+    def __len__(self) -> int:
+        return len(self.trials)
 
 
 class SynchronousScheduler(Scheduler):
@@ -184,7 +233,7 @@ class SynchronousScheduler(Scheduler):
     def start(self, view: TrialView, rng: np.random.Generator) -> None:
         super().start(view, rng)
         self._gen: Generator[Batch, Results, None] = self.program()
-        self._queue: deque[Job] = deque()
+        self._queue: deque[Job] | None = None  # the current batch's jobs not yet handed out (built lazily)
         self._running: dict[int, Job] = {}
         self._results: Results = {}
         self._batch: Batch | None = None
@@ -204,15 +253,32 @@ class SynchronousScheduler(Scheduler):
             self._batch = None
             return
         self._batch = batch
-        self._queue = deque(batch.jobs)
+        self._queue = None
         self._results = {}
 
     def suggest(self) -> Job | None:
+        if self._queue is None:
+            self._queue = deque(self._batch.jobs) if self._batch is not None else deque()
         if self._queue:
             job = self._queue.popleft()
             self._running[job.trial] = job
             return job
         return None
+
+    def take_uniform(self) -> tuple[list[int], int] | None:
+        """The whole current batch as ``(trials, epoch)`` when it is uniform and nothing of it was handed out
+        yet; the caller runs it and reports with :meth:`finish_uniform` (the engine's fast path)."""
+        b = self._batch
+        if self._queue is None and b is not None and b.on_checkpoint is None and isinstance(b.jobs, UniformJobs):
+            self._queue = deque()
+            return b.jobs.trials, b.jobs.epoch
+        return None
+
+    def finish_uniform(self, trials: list[int], epoch: int, losses: list[float]) -> None:
+        """Results of a batch taken with :meth:`take_uniform`: as if each job had reported ``(epoch, loss)``."""
+        if epoch >= self.max_epoch:
+            self.reached.extend(zip(trials, losses))  # noqa: B905
+        self._advance(UniformResults(trials, epoch, losses))
 
     def on_result(self, trial: int, epoch: int, loss: float) -> Decision:
         decision = Decision.CONTINUE

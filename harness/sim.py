@@ -15,6 +15,7 @@ from __future__ import annotations
 import heapq
 import logging
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -40,11 +41,36 @@ class Oracle:
     def __post_init__(self) -> None:
         if self.accounting not in ACCOUNTING:
             raise ValueError(f"accounting is {self.accounting!r}, but must be one of {ACCOUNTING}")
-        self.loss = self.curves.loss()  # (N, T), +inf where non-finite
-        self.n_configs, self.n_epochs = self.loss.shape
+        # the objective as recorded (a view, no copy: a replay adds little memory to the table); losses are
+        # sign * y, and +inf where y is not finite (CurveSet.loss() semantics, computed on read)
+        self._y = self.curves.curve()
+        self._sign = -1.0 if self.curves.mode == "max" else 1.0
+        self._finite = self.curves.all_finite()
+        self.n_configs, self.n_epochs = self._y.shape
         self.trial_config: list[int] = []
         self.trained: list[int] = []  # furthest epoch paid for (visible prefix)
         self.epochs_used = 0
+
+    # --- the table, as losses -----------------------------------------------------------------
+    def loss_of(self, config: int, epoch: int) -> float:
+        v = self._sign * float(self._y[config, epoch - 1])
+        return v if v == v and v not in (np.inf, -np.inf) else np.inf
+
+    def losses(self, configs: Any, epoch: int) -> np.ndarray:
+        """Losses of ``configs`` (pool rows) at ``epoch``."""
+        v = self._y[configs, epoch - 1]
+        if self._sign < 0:
+            v = np.negative(v, out=v)  # v is a fresh copy (fancy indexing)
+        return v if self._finite else np.where(np.isfinite(v), v, np.inf)
+
+    def prefix(self, config: int, epochs: int) -> np.ndarray:
+        v = self._sign * self._y[config, :epochs]
+        return np.where(np.isfinite(v), v, np.inf)
+
+    @property
+    def loss(self) -> np.ndarray:
+        """The whole (N, T) loss table (a cached copy; the replay itself never needs it)."""
+        return self.curves.loss()
 
     # --- trials ----------------------------------------------------------------------------
     def new_trial(self, config: int) -> int:
@@ -77,10 +103,10 @@ class Oracle:
         if not 1 <= epoch <= self.trained[trial]:
             raise UnpaidEpochError(f"trial {trial}: epoch {epoch} read, but only epochs 1..{self.trained[trial]} "
                                    "are paid for")
-        return float(self.loss[self.trial_config[trial], epoch - 1])
+        return self.loss_of(self.trial_config[trial], epoch)
 
     def visible(self, trial: int) -> np.ndarray:
-        return self.loss[self.trial_config[trial], : self.trained[trial]]
+        return self.prefix(self.trial_config[trial], self.trained[trial])
 
     def charge(self, trial: int, start: int, epoch: int) -> int:
         """Pay epochs ``start+1 .. epoch`` of ``trial``; return the epochs charged."""
@@ -252,27 +278,65 @@ def _next_report(job: Job, after: int) -> int:
 
 def _run_single_worker(oracle: Oracle, scheduler: Scheduler, accounting: str, cum: np.ndarray | None,
                        reached: list[tuple[int, int, float, float]], max_jobs: int) -> tuple[float, float]:
-    """One worker: jobs run back to back, so no event heap is needed (same order as the heap)."""
-    loss, trained, trial_config = oracle.loss, oracle.trained, oracle.trial_config
+    """One worker: jobs run back to back, so no event heap is needed (same order as the heap).
+
+    Fast path: a scheduler that offers a whole *uniform* batch (every trial to one epoch, no intermediate
+    reports; ``take_uniform``) has it run in one tight loop and its results handed back at once
+    (``finish_uniform``), the same charges, clock, records and order as job by job
+    (tests/test_sim.py::test_fast_path_agrees_with_the_general_path)."""
+    trained, trial_config = oracle.trained, oracle.trial_config
     resume = accounting == "resume"
     max_epoch, n_epochs = scheduler.max_epoch, oracle.n_epochs
     reached_set: set[int] = set()
     stopped: set[int] = set()
     now = 0.0
     started = 0
+    take = getattr(scheduler, "take_uniform", None)
+    name = scheduler.name
     while not scheduler.finished:
+        uniform = take() if take is not None else None
+        if uniform is not None:
+            trials, target = uniform
+            if not 1 <= target <= n_epochs:
+                oracle._check_epoch(target)
+            started += len(trials)
+            if started > max_jobs:
+                raise RuntimeError(f"{name}: more than {max_jobs} jobs; scheduler does not terminate")
+            cfgs = [trial_config[t] for t in trials]
+            values = oracle.losses(cfgs, target).tolist()
+            used = oracle.epochs_used
+            top = target >= max_epoch
+            if stopped and not stopped.isdisjoint(trials):
+                t = next(t for t in trials if t in stopped)
+                raise RuntimeError(f"{name}: suggested trial {t}, which was stopped (STOP is final)")
+            for t, c, v in zip(trials, cfgs, values):  # noqa: B905 (equal lengths by construction)
+                begin = trained[t] if resume else 0
+                if begin < target:
+                    used += target - begin
+                    if cum is None:
+                        now += target - begin
+                    else:
+                        now += float(cum[c, target] - cum[c, begin])
+                    if target > trained[t]:
+                        trained[t] = target
+                if top and t not in reached_set:
+                    reached_set.add(t)
+                    reached.append((t, used, now, v))
+            oracle.epochs_used = used
+            scheduler.finish_uniform(trials, target, values)
+            continue
         job = scheduler.suggest()
         if job is None:
             if scheduler.finished:
                 break
-            raise RuntimeError(f"{scheduler.name}: no job running and suggest() returned None (deadlock)")
+            raise RuntimeError(f"{name}: no job running and suggest() returned None (deadlock)")
         if not 1 <= job.epoch <= n_epochs:
             oracle._check_epoch(job.epoch)
         if job.trial in stopped:
-            raise RuntimeError(f"{scheduler.name}: suggested trial {job.trial}, which was stopped (STOP is final)")
+            raise RuntimeError(f"{name}: suggested trial {job.trial}, which was stopped (STOP is final)")
         started += 1
         if started > max_jobs:
-            raise RuntimeError(f"{scheduler.name}: more than {max_jobs} jobs; scheduler does not terminate")
+            raise RuntimeError(f"{name}: more than {max_jobs} jobs; scheduler does not terminate")
         t, target = job.trial, job.epoch
         config = trial_config[t]
         begin = trained[t] if resume else 0
@@ -286,7 +350,7 @@ def _run_single_worker(oracle: Oracle, scheduler: Scheduler, accounting: str, cu
                 oracle.epochs_used += epoch - begin
             if epoch > trained[t]:
                 trained[t] = epoch
-            value = float(loss[config, epoch - 1])
+            value = oracle.loss_of(config, epoch)
             if epoch >= max_epoch and t not in reached_set:
                 reached_set.add(t)
                 reached.append((t, oracle.epochs_used, now, value))
@@ -349,7 +413,7 @@ def _run_event_heap(oracle: Oracle, scheduler: Scheduler, accounting: str, worke
         job, begin, epoch = slots[w]
         config = oracle.trial_config[job.trial]
         oracle.charge(job.trial, begin, epoch)
-        loss = float(oracle.loss[config, epoch - 1])
+        loss = oracle.loss_of(config, epoch)
         if epoch >= max_epoch and job.trial not in reached_set:
             reached_set.add(job.trial)
             reached.append((job.trial, oracle.epochs_used, now, loss))

@@ -110,6 +110,14 @@ class CurveSet:
             cache[metric] = loss
         return cache[metric]
 
+    def all_finite(self, metric: str | None = None) -> bool:
+        """Whether every recorded value of ``metric`` (default: the objective) is finite (cached)."""
+        metric = metric or self.objective
+        cache = self.__dict__.setdefault("_finite_cache", {})
+        if metric not in cache:
+            cache[metric] = bool(np.isfinite(self.curve(metric)).all())
+        return cache[metric]
+
     @property
     def mask(self) -> np.ndarray:
         """(N, T) True where the objective was recorded and finite."""
@@ -153,7 +161,10 @@ class CurveSet:
         return replace(self, curves=curves, epoch_seconds=sec, info=dict(self.info, padded_to=n_epochs))
 
     def content_hash(self) -> str:
-        return content_hash(self.configs, self.curves, self.epoch_seconds)
+        """sha256 of configs, curves and seconds (computed once; the curve set is immutable)."""
+        if "_content_hash" not in self.__dict__:
+            self.__dict__["_content_hash"] = content_hash(self.configs, self.curves, self.epoch_seconds)
+        return self.__dict__["_content_hash"]
 
     def describe(self) -> dict[str, Any]:
         final = self.curve()[:, -1]

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+import numpy as np
 import pytest
 
 from harness import hb
@@ -12,6 +13,7 @@ from harness.config import AlgorithmConfig
 from harness.runner import Cell, make_scheduler, run_cell
 from harness.scheduler import Decision, Job, Scheduler
 from harness.sim import Oracle, simulate
+from tests.conftest import make_curveset
 
 
 def test_seconds_cost_with_workers_shows_stragglers(shared_curves):
@@ -97,3 +99,24 @@ def test_job_beyond_recorded_curve_is_rejected(fake):
 
     with pytest.raises(ValueError, match=r"epoch 99 is outside the recorded curves \[1, 20\]"):
         simulate(fake, Far())
+
+
+class _NoFastPath(Hyperband):
+    take_uniform = None  # the engine then runs every job through suggest / on_result
+
+
+@pytest.mark.parametrize("accounting", ["resume", "scratch"])
+@pytest.mark.parametrize("cost", ["epochs", "seconds"])
+def test_fast_path_agrees_with_the_general_path(accounting, cost):
+    cs = make_curveset(n=50, t=27, seed=4)
+    y = cs.curves.copy()
+    y[3, 5:, 0] = np.nan  # a diverged run: +inf loss from epoch 6
+    cs = replace(cs, curves=y)
+    for seed in range(3):
+        fast = run_cell(Cell("x", "hyperband", {"R": 27, "eta": 3, "n_runs": 2}, seed=seed, accounting=accounting,
+                             cost=cost), curves=cs)
+        slow = run_cell(Cell("x", "tests.test_sim:_NoFastPath", {"R": 27, "eta": 3, "n_runs": 2}, seed=seed,
+                             accounting=accounting, cost=cost), curves=cs)
+        a, b = fast.to_json(), slow.to_json()
+        a.pop("algorithm"), b.pop("algorithm")
+        assert a == b

@@ -13,6 +13,7 @@ losses completed at ``r_next`` pauses at ``p`` (never promoted), returning the r
 
 from __future__ import annotations
 
+import bisect
 import math
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -56,6 +57,10 @@ class ASHA(Scheduler):
         super().start(view, rng)
         self.results: list[dict[int, float]] = [{} for _ in self.rungs]  # rung -> {trial: loss}, insertion order
         self.promoted: list[set[int]] = [set() for _ in self.rungs]
+        # per rung, sorted by (loss, arrival): the trials not yet promoted, and the keys of the promoted ones;
+        # a promotion is a walk from the best unpromoted trial while its rank among all is in the top 1/eta
+        self._open: list[list[tuple[float, int, int]]] = [[] for _ in self.rungs]
+        self._closed: list[list[tuple[float, int]]] = [[] for _ in self.rungs]
         self.running: dict[int, tuple[int, int]] = {}  # trial -> (rung index of the target, start epoch)
         self.committed = 0
         self.n_new = 0
@@ -67,15 +72,16 @@ class ASHA(Scheduler):
         if self.committed >= self.budget:
             return None
         for k in range(len(self.rungs) - 2, -1, -1):
-            done = self.results[k]
-            n_top = len(done) // self.eta
+            n_top = len(self.results[k]) // self.eta
             if n_top == 0:
                 continue
-            items = list(done.items())
-            order = np.argsort([v for _, v in items], kind="stable")[:n_top]
-            for j in order:
-                t = items[j][0]
-                if t not in self.promoted[k] and t not in self.running:
+            opened, closed = self._open[k], self._closed[k]
+            for j, (loss, seq, t) in enumerate(opened):
+                if bisect.bisect_left(closed, (loss, seq)) + j >= n_top:
+                    break  # this and every later trial rank below the top 1/eta
+                if t not in self.running:
+                    del opened[j]
+                    bisect.insort(closed, (loss, seq))
                     self.promoted[k].add(t)
                     start = self.rungs[k]
                     self.running[t] = (k + 1, start)
@@ -93,6 +99,8 @@ class ASHA(Scheduler):
         k, _ = self.running[trial]
         if epoch >= self.rungs[k]:
             del self.running[trial]
+            if k < len(self.rungs) - 1:
+                bisect.insort(self._open[k], (loss, len(self.results[k]), trial))
             self.results[k][trial] = loss
             if epoch >= self.R:
                 self.reached.append((trial, loss))

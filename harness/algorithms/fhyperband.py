@@ -233,7 +233,7 @@ class EarlyStopSim(_SRMMixin, SynchronousScheduler):
         order = self.view.permutation()[:n]
         trials = [self.view.new_trial(c) for c in order]
         burn = trials[: self.n_burnin]
-        yield Batch([Job(t, self.T) for t in burn])
+        yield Batch.uniform(burn, self.T)
         full = list(burn)
         finals = sorted((-self.view.value(t, self.T) for t in full), reverse=True)
         srm = self._fit(full)

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 from ..config import DEFAULT_ETA, AlgorithmConfig, setting
 from ..hb import Bracket, bracket, brackets, check_params, hyperband_epochs, max_bracket, stable_top
-from ..scheduler import Batch, Job, Results, SynchronousScheduler, TrialView
+from ..scheduler import Batch, Results, SynchronousScheduler, TrialView, UniformResults
 
 
 @dataclass(frozen=True)
@@ -75,8 +75,9 @@ class Hyperband(SynchronousScheduler):
     def run_rung(self, run: int, b: Bracket, i: int, trials: list[int]) -> Generator[Batch, Results, list[int]]:
         """Train ``trials`` to the rung's epoch and return the survivors, best first."""
         rung = b.rungs[i]
-        res = yield Batch([Job(t, rung.r_i) for t in trials])
-        losses = [res[t][1] for t in trials]
+        res = yield Batch.uniform(trials, rung.r_i)
+        uniform = isinstance(res, UniformResults) and res.trials is trials
+        losses = res.losses if uniform else [res[t][1] for t in trials]
         self.rounds.append({"run": run, "s": b.s, "i": i, "n_trained": len(trials), "r_i": rung.r_i,
                             "epochs": self.view.epochs_used})
         return stable_top(trials, losses, rung.keep)
@@ -132,4 +133,4 @@ class RandomSearch(SynchronousScheduler):
         return {**super().params(), "R": self.R, "n": self.n}
 
     def program(self) -> Generator[Batch, Results, None]:
-        yield Batch([Job(t, self.R) for t in self.view.sample(self.n)])
+        yield Batch.uniform(self.view.sample(self.n), self.R)

@@ -156,7 +156,7 @@ class SwiftHyperband(Hyperband):
                 sel = list(part)
             self.n_promoted += len(sel)
             if sel:
-                yield Batch([Job(t, r_i) for t in sel])
+                yield Batch.uniform(sel, r_i)
         losses = [self.view.value(t, r_i) if self.view.trained(t) >= r_i else math.inf for t in trials]
         self.rounds.append({"run": run, "s": b.s, "i": i, "n_trained": len(trials), "r_i": r_i, "p": p,
                             "full": len(full), "part": len(part), "n_next": n_next, "epochs": self.view.epochs_used})
