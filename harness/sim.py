@@ -64,8 +64,11 @@ class Oracle:
         return v if self._finite else np.where(np.isfinite(v), v, np.inf)
 
     def prefix(self, config: int, epochs: int) -> np.ndarray:
-        v = self._sign * self._y[config, :epochs]
-        return np.where(np.isfinite(v), v, np.inf)
+        """Losses of pool row ``config`` at epochs 1..``epochs`` (a fresh array)."""
+        v = self._y[config, :epochs] * self._sign
+        if not self._finite:
+            v[~np.isfinite(v)] = np.inf
+        return v
 
     @property
     def loss(self) -> np.ndarray:
@@ -178,7 +181,7 @@ class ReplayView:
         return self.__oracle.trained[trial]
 
     def observed(self, trial: int) -> np.ndarray:
-        return self.__oracle.visible(trial).copy()
+        return self.__oracle.visible(trial)  # a fresh array: the caller may keep or change it
 
     def value(self, trial: int, epoch: int) -> float:
         return self.__oracle.value(trial, epoch)

@@ -19,6 +19,7 @@ customise this with a ``from_context`` classmethod of the same signature as :fun
 
 from __future__ import annotations
 
+import functools
 import inspect
 from typing import Any, Protocol, runtime_checkable
 
@@ -53,11 +54,13 @@ class PointPredictor(BaseEstimator, RegressorMixin):
 CONTEXT_ARGS = ("seed", "tau", "n_search", "target", "col")
 
 
-def constructor_args(cls: type) -> set[str]:
+@functools.lru_cache(maxsize=None)
+def constructor_args(cls: type) -> frozenset[str]:
+    """Keyword arguments ``cls`` accepts (``{"*"}`` for ``**kwargs``); cached per class."""
     params = inspect.signature(cls).parameters
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
-        return {"*"}
-    return set(params)
+        return frozenset({"*"})
+    return frozenset(params)
 
 
 def default_build(cls: type, *, tau: int, seed: int, n_search: int, target: str,
