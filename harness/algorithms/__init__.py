@@ -36,6 +36,12 @@ __all__ = ["ALGORITHMS", "ASHA", "EarlyStopSim", "FHyperband", "Hyperband", "Ran
 def resolve(name: str) -> type[Scheduler]:
     """A registry name or a ``module:Class`` import path (``@LABEL`` ignored) -> the scheduler class."""
     name = split_instance(name)[0]
+    from ..adapters import is_adapter
+
+    if is_adapter(name):
+        from ..adapters import resolve as resolve_adapter
+
+        return resolve_adapter(name)
     if name in ALGORITHMS:
         return ALGORITHMS[name]
     if ":" in name:

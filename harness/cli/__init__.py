@@ -43,7 +43,13 @@ def _user_errors() -> tuple[type[BaseException], ...]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # "datasets export NAME --format synetune OUT": a positional after an option
+        if args.command == "datasets" and getattr(args, "target", None) is None and len(extra) == 1 \
+                and not extra[0].startswith("-"):
+            args.target = extra[0]
+        else:
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
     if "" not in sys.path and os.getcwd() not in sys.path:  # -a mymodule:MyScheduler from the working folder
         sys.path.append(os.getcwd())
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,

@@ -78,10 +78,13 @@ def run_demo(args: argparse.Namespace) -> int:
 
 
 def make_cells(args: argparse.Namespace, algorithms: list[str], configs: dict[str, Any]) -> list:
+    from ..adapters import is_adapter
     from ..runner import Cell, parse_seeds
 
     seeds = parse_seeds(args.seeds, option="--seeds")
-    return [Cell(dataset=args.dataset, algorithm=a, params=configs[a], seed=s, accounting=acc, workers=args.workers,
+    # adapter configs are generated classes: they travel to workers as plain settings
+    params = {a: configs[a].to_dict() if is_adapter(a.split("@")[0]) else configs[a] for a in algorithms}
+    return [Cell(dataset=args.dataset, algorithm=a, params=params[a], seed=s, accounting=acc, workers=args.workers,
                  cost=args.cost, nan_policy=args.nan_policy, pad_to=args.pad_to)
             for acc in accountings(args) for a in algorithms for s in seeds]
 

@@ -54,7 +54,7 @@ class PointPredictor(BaseEstimator, RegressorMixin):
 CONTEXT_ARGS = ("seed", "tau", "n_search", "target", "col")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def constructor_args(cls: type) -> frozenset[str]:
     """Keyword arguments ``cls`` accepts (``{"*"}`` for ``**kwargs``); cached per class."""
     params = inspect.signature(cls).parameters

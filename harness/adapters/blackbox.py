@@ -1,0 +1,177 @@
+"""Syne Tune's tabulated-blackbox format, in and out.
+
+A blackbox folder as Syne Tune's ``blackbox_repository.blackbox_tabular.serialize`` writes it:
+``hyperparameters.parquet`` (one row per configuration, one column per config-space entry), ``configspace.json`` and ``fidelityspace.json``
+(Syne Tune's config-space JSON), ``objectives_evaluations.npy`` of shape (tasks, configurations, seeds,
+fidelities, objectives), ``fidelities_values.npy`` and ``metadata.json`` (``objectives_names``,
+``task_names``). Syne Tune's own ``deserialize`` reads what :func:`export_blackbox` writes
+(tests/test_blackbox.py), and :func:`import_blackbox` reads folders Syne Tune wrote (LCBench, NAS-Bench-201,
+FCNet, PD1, YAHPO as its repository converts them).
+
+Round trips are exact: the values are stored as float64 (Syne Tune's serializer uses float32, its loader
+accepts either), all config columns go into ``lc_harness_configs.parquet`` beside it, and this project's schema (metric
+directions, objective, feature kinds, provenance) rides along in ``metadata.json`` under ``lc_harness``, so
+exporting and importing again gives the same content hash.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..store import CurveSet, DatasetError, Feature
+
+log = logging.getLogger(__name__)
+
+FILES = ("hyperparameters.parquet", "objectives_evaluations.npy", "fidelities_values.npy", "metadata.json")
+SECONDS = "epoch_seconds"  # the objective that carries per-epoch seconds in an exported blackbox
+CONFIGS = "lc_harness_configs.parquet"  # every config column (Syne Tune reads only hyperparameters.parquet)
+#: Syne Tune metadata keys naming a cumulative time objective, in the repository's conversion scripts
+ELAPSED_KEYS = ("metric_elapsed_time", "elapsed_time_attr")
+
+
+def is_blackbox(path: str | Path) -> bool:
+    p = Path(path)
+    return all((p / f).is_file() for f in FILES)
+
+
+def _config_space(cs: CurveSet) -> dict[str, Any]:
+    from syne_tune.config_space import choice, loguniform, randint, uniform
+
+    space: dict[str, Any] = {}
+    for f in cs.features:
+        col = cs.configs[f.name]
+        if f.type == "categorical":
+            values = sorted({str(v) for v in col.dropna()})
+            if values:
+                space[f.name] = choice(values)
+            continue
+        v = pd.to_numeric(col, errors="coerce").to_numpy(dtype=float)
+        v = v[np.isfinite(v)]
+        if not len(v):
+            continue
+        lo, hi = float(v.min()), float(v.max())
+        if hi <= lo:
+            continue
+        if f.type == "int":
+            space[f.name] = randint(int(lo), int(hi))
+        elif f.log and lo > 0:
+            space[f.name] = loguniform(lo, hi)
+        else:
+            space[f.name] = uniform(lo, hi)
+    return space
+
+
+def export_blackbox(cs: CurveSet, out: str | Path) -> Path:
+    """Write ``cs`` as a one-task, one-seed Syne Tune blackbox (fidelity = epoch 1..T)."""
+    try:
+        from syne_tune.config_space import config_space_to_json_dict, randint
+    except ImportError:
+        raise ValueError("export --format synetune needs Syne Tune (pip install 'lc-harness[synetune]')") from None
+    d = Path(out)
+    d.mkdir(parents=True, exist_ok=True)
+    configs = cs.configs.copy()
+    configs["config_id"] = configs["config_id"].astype(str)
+    space = _config_space(cs)
+    # Syne Tune wants exactly the config-space columns; the whole table rides along for exact round trips
+    configs[list(space)].to_parquet(d / "hyperparameters.parquet", index=False)
+    configs.to_parquet(d / CONFIGS, index=False)
+    names = list(cs.metrics) + ([SECONDS] if cs.epoch_seconds is not None else [])
+    values = cs.curves if cs.epoch_seconds is None else np.concatenate([cs.curves, cs.epoch_seconds[:, :, None]],
+                                                                       axis=2)
+    np.save(d / "objectives_evaluations.npy", np.ascontiguousarray(values[None, :, None], dtype=np.float64),
+            allow_pickle=False)
+    np.save(d / "fidelities_values.npy", np.arange(1, cs.n_epochs + 1), allow_pickle=False)
+    (d / "configspace.json").write_text(json.dumps(config_space_to_json_dict(space), indent=2))
+    (d / "fidelityspace.json").write_text(json.dumps(config_space_to_json_dict({"epoch": randint(1, cs.n_epochs)})))
+    meta = {"objectives_names": names, "task_names": [cs.name], "resource_attr": "epoch",
+            "lc_harness": {"name": cs.name, "metrics": dict(cs.metrics), "objective": cs.objective,
+                           "features": {f.name: f.to_json() for f in cs.features}, "provenance": cs.provenance,
+                           "content_hash": cs.content_hash(), "seconds_objective": SECONDS
+                           if cs.epoch_seconds is not None else None}}
+    (d / "metadata.json").write_text(json.dumps(meta, indent=2, default=str) + "\n")
+    return d
+
+
+def import_blackbox(path: str | Path, *, task: str | None = None, seed: int = 0, objective: str | None = None,
+                    mode: str | None = None, name: str | None = None) -> CurveSet:
+    """A blackbox folder as a curve set: one task and one seed of it (a Syne Tune blackbox may hold several of
+    each); metric directions from this project's metadata when present, else ``mode`` / the metric's name."""
+    p = Path(path)
+    try:
+        meta = json.loads((p / "metadata.json").read_text())
+    except json.JSONDecodeError as e:
+        raise DatasetError(f"{p / 'metadata.json'}: invalid JSON ({e.msg})") from None
+    for key in ("objectives_names", "task_names"):
+        if key not in meta:
+            raise DatasetError(f"{p / 'metadata.json'}: missing field {key!r} (not a Syne Tune blackbox?)")
+    names, tasks = list(meta["objectives_names"]), list(meta["task_names"])
+    task = task if task is not None else tasks[0]
+    if task not in tasks:
+        raise DatasetError(f"{p}: no task {task!r}; tasks: {', '.join(map(str, tasks))}")
+    evals = np.load(p / "objectives_evaluations.npy", allow_pickle=False)
+    if evals.ndim != 5:
+        raise DatasetError(f"{p / 'objectives_evaluations.npy'}: expected 5 axes (tasks, configs, seeds, fidelities, "
+                           f"objectives), got shape {evals.shape}")
+    if not 0 <= seed < evals.shape[2]:
+        raise DatasetError(f"{p}: seed {seed} out of range [0, {evals.shape[2]})")
+    values = np.asarray(evals[tasks.index(task), :, seed], dtype=np.float64)  # (configs, fidelities, objectives)
+    ours = meta.get("lc_harness") or {}
+    hps = pd.read_parquet(p / (CONFIGS if ours and (p / CONFIGS).is_file() else "hyperparameters.parquet"))
+    hps = hps.reset_index(drop=True)
+    sec_name = ours.get("seconds_objective")
+    seconds = None
+    if sec_name and sec_name in names:
+        j = names.index(sec_name)
+        seconds = values[:, :, j].copy()
+        values = np.delete(values, j, axis=2)
+        names.pop(j)
+    else:
+        elapsed = next((meta[k] for k in ELAPSED_KEYS if meta.get(k) in names), None)
+        if elapsed is not None:  # Syne Tune's converted benchmarks record cumulative time: take differences
+            cum = values[:, :, names.index(elapsed)]
+            seconds = np.diff(np.concatenate([np.zeros((len(cum), 1)), cum], axis=1), axis=1)
+    if ours:
+        metrics = {m: ours["metrics"][m] for m in names}
+        objective = ours["objective"]
+        features = tuple(Feature(n, **f) for n, f in ours["features"].items())
+        provenance = ours.get("provenance", {})
+        cs_name = ours.get("name", task)
+    else:
+        metrics = {m: (mode if m == objective and mode else _guess_mode(m)) for m in names}
+        objective = objective or meta.get("metric_valid_error") or names[0]
+        features = _guess_features(hps)
+        provenance = {"source": str(p), "format": "syne-tune blackbox", "task": task, "seed": seed}
+        cs_name = name or f"{p.name}_{task}"
+    if objective not in metrics:
+        raise DatasetError(f"{p}: objective {objective!r} is not one of {names}")
+    if "config_id" not in hps.columns:
+        hps.insert(0, "config_id", [str(i) for i in range(len(hps))])
+    return CurveSet(name=name or cs_name, configs=hps, curves=values, metrics=metrics, objective=objective,
+                    features=features, epoch_seconds=seconds, provenance=provenance)
+
+
+def _guess_mode(metric: str) -> str:
+    m = metric.lower()
+    return "max" if any(k in m for k in ("acc", "auc", "f1", "score", "r2", "precision", "recall")) else "min"
+
+
+def _guess_features(hps: pd.DataFrame) -> tuple[Feature, ...]:
+    out = []
+    for c in hps.columns:
+        if c == "config_id":
+            continue
+        s = hps[c]
+        if pd.api.types.is_numeric_dtype(s):
+            v = s.to_numpy(dtype=float)
+            positive = np.all(v[np.isfinite(v)] > 0)
+            spread = positive and np.nanmax(v) / max(np.nanmin(v), 1e-300) > 100
+            out.append(Feature(str(c), "hp", "int" if pd.api.types.is_integer_dtype(s) else "float", bool(spread)))
+        else:
+            out.append(Feature(str(c), "hp", "categorical"))
+    return tuple(out)

@@ -1,0 +1,87 @@
+"""optuna:<Pruner> in the simulator (skipped without Optuna)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+pytest.importorskip("optuna", reason="Optuna adapter needs optuna (pip install '.[optuna]')")
+
+from harness.algorithms import resolve  # noqa: E402
+from harness.cli import main  # noqa: E402
+from harness.runner import Cell, make_scheduler, run_cell  # noqa: E402
+from harness.sim import simulate  # noqa: E402
+from tests.conftest import make_curveset  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def pool():
+    return make_curveset(n=80, t=27, seed=2)
+
+
+@pytest.mark.parametrize("name,extra", [("HyperbandPruner", {}), ("SuccessiveHalvingPruner", {}),
+                                        ("MedianPruner", {}), ("PercentilePruner", {"percentile": 40.0}),
+                                        ("PatientPruner", {"wrapped_pruner": "MedianPruner", "patience": 2}),
+                                        ("WilcoxonPruner", {}), ("ThresholdPruner", {"upper": 0.5})])
+def test_pruners_replay_deterministically(pool, name, extra):
+    params = {"R": 27, "eta": 3, **extra}
+    a = run_cell(Cell("pool", f"optuna:{name}", params, seed=3), curves=pool)
+    b = run_cell(Cell("pool", f"optuna:{name}", params, seed=3), curves=pool)
+    assert json.dumps(a.to_json()) == json.dumps(b.to_json())
+    assert a.epochs >= 27 * 13 // 27 and a.returned_config_id is not None
+    assert a.extra["trials_started"] > 0
+
+
+def test_R_and_eta_reach_the_hyperband_pruner(pool):
+    sched = make_scheduler(pool, "optuna:HyperbandPruner", {"R": 27, "eta": 3})
+    simulate(pool, sched, seed=0)
+    p = sched.study.pruner
+    assert (p._min_resource, p._max_resource, p._reduction_factor) == (1, 27, 3)
+    # Li et al.: s_max + 1 = 4 brackets for R = 27, eta = 3; Optuna's count is in its own pruner
+    assert p._n_brackets == 4
+    override = make_scheduler(pool, "optuna:HyperbandPruner", {"R": 27, "eta": 3, "reduction_factor": 2})
+    simulate(pool, override, seed=0)
+    assert override.study.pruner._reduction_factor == 2
+
+
+def test_budget_defaults_to_one_hyperband_iteration(pool):
+    from harness.hb import hyperband_epochs
+
+    r = run_cell(Cell("pool", "optuna:NopPruner", {"R": 27, "eta": 3}, seed=0), curves=pool)
+    # no pruning: every trial trains to R; trials start while fewer epochs than one iteration were charged
+    budget = hyperband_epochs(27, 3)
+    assert budget <= r.epochs < budget + 27 and r.epochs % 27 == 0
+    r5 = run_cell(Cell("pool", "optuna:NopPruner", {"R": 27, "n_trials": 5}, seed=0), curves=pool)
+    assert r5.epochs == 5 * 27 and r5.n_trials == 5
+
+
+def test_tpe_answers_with_the_nearest_recorded_config(pool):
+    r = run_cell(Cell("pool", "optuna:MedianPruner", {"R": 27, "sampler": "tpe", "n_trials": 12}, seed=1),
+                 curves=pool)
+    d = r.extra["nearest_distances"]
+    assert len(d) == 12 and all(x >= 0 for x in d) and r.extra["nearest_distance_max"] == max(d)
+
+
+def test_workers_interleave_trials(pool):
+    one = run_cell(Cell("pool", "optuna:MedianPruner", {"R": 27}, seed=0), curves=pool)
+    four = run_cell(Cell("pool", "optuna:MedianPruner", {"R": 27}, seed=0, workers=4), curves=pool)
+    assert four.makespan < one.makespan
+
+
+def test_bad_names_and_settings_are_one_line_errors(capsys):
+    with pytest.raises(ValueError, match="optuna.pruners has no pruner 'Nope'; valid: optuna:HyperbandPruner"):
+        resolve("optuna:Nope")
+    with pytest.raises(ValueError, match="optuna:MedianPruner has no setting 'reduction_factor'; valid settings: "
+                                         ".*n_startup_trials, n_warmup_steps"):
+        resolve("optuna:MedianPruner").Config.from_dict({"reduction_factor": 2})
+    assert main(["replay", "-d", "digits_cnn", "-a", "optuna:PercentilePruner", "--seeds", "0", "-q"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: optuna:PercentilePruner: ") and "percentile" in err and "\n" not in err
+
+
+def test_cli_one_table_with_the_reference(capsys):
+    assert main(["replay", "-d", "digits_cnn", "-a", "hyperband", "-a", "optuna:HyperbandPruner", "-a",
+                 "optuna:MedianPruner", "--eta", "2", "--seeds", "0-1", "-q"]) == 0
+    out = capsys.readouterr().out
+    assert "| optuna:HyperbandPruner | resume | 2 |" in out and "| optuna:MedianPruner | resume | 2 |" in out
