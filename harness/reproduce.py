@@ -26,7 +26,7 @@ from .runner import Cell, run_cell
 
 CONF_DIR = REPO_ROOT / "conf" / "reproduce"
 EXPERIMENTS = ("swift_mlpf", "table1", "table2", "fig3", "fig3_lce", "targets", "targets_n400", "fig4", "fig6",
-               "swift_more", "ablation", "predict_check", "fhyperband_study")
+               "swift_more", "ablation", "predict_check", "fhyperband_study", "adapters")
 
 
 def load_config(name: str, quick: bool = False, overrides: list[str] | None = None) -> dict[str, Any]:
@@ -144,11 +144,16 @@ def _units(cfg: dict[str, Any]) -> list[tuple[Callable[..., Any], tuple[Any, ...
         if "swift@qsvr" in instances:
             settings.update({f"swift@qsvr.{k}": v for k, v in {"predictor": "qsvr", **cfg.get("qsvr", {})}.items()})
         configs = build_configs(instances, settings, option=f"conf/reproduce/{cfg['experiment']}.yaml params")
+        from .adapters import is_adapter
+
         for ds in cfg["datasets"]:
             for acc in cfg["accounting"]:
-                for inst in instances:
-                    for s in range(cfg["seeds"]):
-                        cells.append(Cell(ds, inst.split("@")[0], configs[inst], seed=s, accounting=acc))
+                for workers in cfg.get("workers", [1]):
+                    for inst in instances:
+                        base = inst.split("@")[0]
+                        params = configs[inst].to_dict() if is_adapter(base) else configs[inst]
+                        for s in range(cfg["seeds"]):
+                            cells.append(Cell(ds, base, params, seed=s, accounting=acc, workers=workers))
     return [(_unit_cell, (c,)) for c in cells]
 
 

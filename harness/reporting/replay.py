@@ -34,6 +34,7 @@ def group(records: Iterable[RunRecord]) -> dict[tuple[str, str], list[RunRecord]
 NARROW = ("algorithm", "accounting", "seeds", "epochs", "speedup", "returned_final", "final_vs_base", "regret",
           "returned_opt", "near_opt", "inrun_r2", "inrun_rho")
 COLUMN_HELP = {
+    "dataset": "dataset (and simulated workers)",
     "algorithm": "algorithm and its non-default settings",
     "accounting": "resume: a promoted trial continues from its last epoch; scratch: it retrains from epoch 1",
     "seeds": "runs (one per seed)",

@@ -78,8 +78,9 @@ def write_replay(cfg: dict[str, Any], recs: list[RunRecord], out: Path) -> dict[
     name = cfg["experiment"]
     write_jsonl(recs, out / f"{name}_runs.jsonl")
     by_ds: dict[str, list[RunRecord]] = defaultdict(list)
+    many_workers = len({r.workers for r in recs}) > 1
     for r in recs:
-        by_ds[r.dataset].append(r)
+        by_ds[f"{r.dataset}, {r.workers} workers" if many_workers else r.dataset].append(r)
     md, summary = [f"# {name}: replay over stored curves (mean ± SE over seeds; speed-up vs Hyperband on the "
                    "same seeds, bootstrap 95% CI)\n"], {}
     tables = []
@@ -88,15 +89,20 @@ def write_replay(cfg: dict[str, Any], recs: list[RunRecord], out: Path) -> dict[
         df.insert(0, "dataset", ds)
         tables.append(df)
         md.append(f"## {ds} (pool optimum {rs[0].optimum_final:.6g})\n\n{to_markdown(df)}\n")
-        plot_anytime(rs, out / f"{name}_{ds}_anytime.png", title=f"{name}: {ds}")
+        plot_anytime(rs, out / f"{name}_{ds.replace(', ', '_').replace(' ', '')}_anytime.png", title=f"{name}: {ds}")
         summary[ds] = {row["algorithm"] + "/" + row["accounting"]: {k: row[k] for k in
-                       ("epochs", "speedup", "saved", "returned_final", "returned_opt", "in_final_set")}
+                       ("epochs", "speedup", "saved", "returned_final", "returned_opt", "in_final_set",
+                        "makespan")}
                        for _, row in df.iterrows()}
         if name == "swift_mlpf":
             md.append(_per_seed(rs))
         if name == "fig6":
             md.append(_per_run_speedup(rs, out / f"{name}_{ds}_per_run.png"))
     pd.concat(tables, ignore_index=True).to_csv(out / f"{name}.csv", index=False)
+    if name == "adapters":
+        from .adapters import arithmetic_section
+
+        md.append(arithmetic_section(cfg))
     md.append(legend(tables[0]).lstrip("\n") + "\n")
     (out / f"{name}.md").write_text("\n".join(md))
     return summary
