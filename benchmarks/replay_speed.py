@@ -1,112 +1,122 @@
-"""Replay speed: one vanilla Hyperband iteration (1000 configs x 50 epochs, R=50, eta=3), measured in
-one run for
+"""Replay speed of Hyperband (issue #15), ratios measured in one run from interleaved repetitions (medians).
 
-engine   harness.sim.simulate + Hyperband scheduler (event heap, oracle accounting, records)
-bound    a vectorised numpy lower bound doing only the arithmetic (sample, index, argsort per rung)
-optuna   Optuna's HyperbandPruner replaying the same table (one trial per sampled configuration,
-         report() every epoch, should_prune() decides); ``pip install optuna`` for this column
+1. the engine vs a minimal numpy Hyperband doing only the arithmetic (sample, index, argsort per rung), 10
+   Hyperband runs on 10,000 configs x 100 epochs (R=100, eta=3);                      goal <= 2x
+2. time per trial at 1,000,000 trials vs at 10,000 trials (same table, more runs);   goal <= 1.2x
+3. Optuna's HyperbandPruner replaying the same number of trials through its own loop (report every epoch,
+   should_prune) vs the engine, at 1k x 50, 10k x 100, 100k x 100;                    goal >= 100x
+4. peak memory of a 100k x 100 replay (tracemalloc) over the table's own bytes;       goal <= 1.2
 
-    python benchmarks/replay_speed.py [--repeats 20]
+    python benchmarks/replay_speed.py [--reps 7]
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
-import time
-from pathlib import Path
+import tracemalloc
 
 import numpy as np
-import pandas as pd
+from _common import interleaved, line, ratio, table
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from harness.algorithms.hyperband import Hyperband  # noqa: E402
-from harness.hb import brackets, hyperband_configs  # noqa: E402
-from harness.sim import simulate  # noqa: E402
-from harness.store import CurveSet  # noqa: E402
+from harness.algorithms import Hyperband
+from harness.hb import brackets, hyperband_configs
+from harness.sim import simulate
 
 
-def table(n: int = 1000, t: int = 50, seed: int = 0) -> CurveSet:
-    rng = np.random.default_rng(seed)
-    a, b = rng.uniform(0.5, 0.95, n), rng.uniform(2, 15, n)
-    y = a[:, None] * (1 - np.exp(-np.arange(1, t + 1)[None, :] / b[:, None])) + rng.normal(0, 0.01, (n, t))
-    return CurveSet(name="synthetic", configs=pd.DataFrame({"config_id": [str(i) for i in range(n)]}),
-                    curves=y[:, :, None], metrics={"acc": "max"}, objective="acc")
-
-
-def bound(loss: np.ndarray, R: int, eta: int, seed: int) -> int:
+def bound(loss: np.ndarray, R: int, eta: int, runs: int, seed: int) -> int:
+    """Minimal Hyperband: only the arithmetic, vectorised."""
     rng = np.random.default_rng(seed)
     epochs = 0
-    best = np.inf
-    for b in brackets(R, eta):
-        idx = rng.choice(loss.shape[0], size=b.n, replace=False)
-        prev = 0
-        for rung in b.rungs:
-            vals = loss[idx, rung.r_i - 1]
-            epochs += len(idx) * (rung.r_i - prev)
-            prev = rung.r_i
-            idx = idx[np.argsort(vals, kind="stable")[: rung.keep]]
-        best = min(best, loss[idx, R - 1].min())
+    for _ in range(runs):
+        for b in brackets(R, eta):
+            idx = rng.choice(loss.shape[0], size=b.n, replace=False)
+            prev = 0
+            for rung in b.rungs:
+                vals = loss[idx, rung.r_i - 1]
+                epochs += len(idx) * (rung.r_i - prev)
+                prev = rung.r_i
+                idx = idx[np.argsort(vals, kind="stable")[: rung.keep]]
     return epochs
 
 
-def optuna_replay(loss: np.ndarray, R: int, eta: int, seed: int) -> int:
+def optuna_replay(loss: np.ndarray, R: int, eta: int, n_trials: int, seed: int) -> int:
+    """Optuna as its users run it: study.optimize over an objective that reports the recorded value after
+    every epoch and raises TrialPruned when should_prune() says so."""
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.ERROR)
-    rng = np.random.default_rng(seed)
-    order = rng.permutation(loss.shape[0])
-    epochs = 0
+    rows = np.random.default_rng(seed).integers(loss.shape[0], size=n_trials)
+    reports = 0
 
-    def objective(trial):
-        nonlocal epochs
-        c = int(order[trial.number % len(order)])
+    def objective(trial: optuna.Trial) -> float:
+        nonlocal reports
+        c = int(rows[trial.number])
         for e in range(1, R + 1):
-            epochs += 1
+            reports += 1
             trial.report(float(loss[c, e - 1]), e)
             if trial.should_prune():
                 raise optuna.TrialPruned()
         return float(loss[c, R - 1])
 
     pruner = optuna.pruners.HyperbandPruner(min_resource=1, max_resource=R, reduction_factor=eta)
-    study = optuna.create_study(direction="minimize", pruner=pruner,
-                                sampler=optuna.samplers.RandomSampler(seed=seed))
-    study.optimize(objective, n_trials=hyperband_configs(R, eta))
-    return epochs
-
-
-def timeit(fn, repeats: int) -> float:
-    best = np.inf
-    for r in range(repeats):
-        t0 = time.perf_counter()
-        fn(r)
-        best = min(best, time.perf_counter() - t0)
-    return best
+    study = optuna.create_study(direction="minimize", pruner=pruner, sampler=optuna.samplers.RandomSampler(seed=seed))
+    study.optimize(objective, n_trials=n_trials)
+    return reports
 
 
 def main() -> None:
     p = argparse.ArgumentParser()
-    p.add_argument("--repeats", type=int, default=20)
-    p.add_argument("--R", type=int, default=50)
-    p.add_argument("--eta", type=int, default=3)
+    p.add_argument("--reps", type=int, default=7)
+    p.add_argument("--optuna-reps", type=int, default=3)
     a = p.parse_args()
-    cs = table()
+    R, eta = 100, 3
+    per_run = hyperband_configs(R, eta)  # trials of one Hyperband run
+    cs = table(10_000, 100)
     loss = cs.loss()
-    t_engine = timeit(lambda s: simulate(cs, Hyperband(R=a.R, eta=a.eta), seed=s), a.repeats)
-    t_bound = timeit(lambda s: bound(loss, a.R, a.eta, s), a.repeats)
-    print(f"table 1000 configs x 50 epochs, Hyperband R={a.R} eta={a.eta}, best of {a.repeats} runs")
-    print(f"engine  {1e3 * t_engine:9.3f} ms / iteration")
-    print(f"bound   {1e3 * t_bound:9.3f} ms / iteration (numpy lower bound)")
-    print(f"ratio engine / bound          {t_engine / t_bound:8.2f}x")
+    print(f"Hyperband R={R}, eta={eta}: {per_run} trials per run; medians of {a.reps} interleaved repetitions\n")
+
+    t = interleaved({"engine": lambda s: simulate(cs, Hyperband(R=R, eta=eta, n_runs=10), seed=s),
+                     "bound": lambda s: bound(loss, R, eta, 10, s)}, a.reps)
+    r1 = ratio(t, "engine", "bound")
+    print(line("1. engine / numpy bound, 10 runs on 10k x 100", r1, "goal <= 2", r1 <= 2))
+    print(f"   engine {1e3 * np.median(t['engine']):.2f} ms, bound {1e3 * np.median(t['bound']):.2f} ms")
+
+    small, big = 10_000 // per_run, 1_000_000 // per_run
+    t = interleaved({"small": lambda s: simulate(cs, Hyperband(R=R, eta=eta, n_runs=small), seed=s),
+                     "big": lambda s: simulate(cs, Hyperband(R=R, eta=eta, n_runs=big), seed=s)},
+                    max(3, a.reps // 2))
+    r2 = float(np.median((t["big"] / (big * per_run)) / (t["small"] / (small * per_run))))
+    print(line(f"2. time per trial, {big * per_run:,} vs {small * per_run:,} trials", r2, "goal <= 1.2",
+               r2 <= 1.2))
+    print(f"   {1e6 * np.median(t['small']) / (small * per_run):.2f} us vs "
+          f"{1e6 * np.median(t['big']) / (big * per_run):.2f} us per trial")
+
     try:
         import optuna  # noqa: F401
     except ImportError:
-        print("optuna  not installed (pip install optuna): skipped")
-        return
-    t_opt = timeit(lambda s: optuna_replay(loss, a.R, a.eta, s), max(1, a.repeats // 10))
-    print(f"optuna  {1e3 * t_opt:9.3f} ms / iteration (HyperbandPruner, same number of trials)")
-    print(f"ratio optuna / engine         {t_opt / t_engine:8.1f}x")
+        print("3. optuna not installed (pip install optuna): skipped")
+    else:
+        for n, T in ((1_000, 50), (10_000, 100), (100_000, 100)):
+            c2 = table(n, T, seed=1)
+            l2 = c2.loss()
+            n_trials = hyperband_configs(T, eta)
+            t = interleaved({"optuna": lambda s, l2=l2, T=T, k=n_trials: optuna_replay(l2, T, eta, k, s),
+                             "engine": lambda s, c2=c2, T=T: simulate(c2, Hyperband(R=T, eta=eta), seed=s)},
+                            a.optuna_reps)
+            r3 = ratio(t, "optuna", "engine")
+            print(line(f"3. Optuna HyperbandPruner / engine, {n:,} x {T}, {n_trials} trials", r3, "goal >= 100",
+                       r3 >= 100))
+
+    big_cs = table(100_000, 100, seed=2)
+    table_bytes = big_cs.curves.nbytes
+    simulate(big_cs, Hyperband(R=R, eta=eta, n_runs=10), seed=0)  # warm caches (finiteness check)
+    tracemalloc.start()
+    simulate(big_cs, Hyperband(R=R, eta=eta, n_runs=10), seed=1)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    r4 = (table_bytes + peak) / table_bytes
+    print(line("4. peak memory of a 100k x 100 replay / table", r4, "goal <= 1.2", r4 <= 1.2))
+    print(f"   table {table_bytes / 2**20:.1f} MiB, replay peak above it {peak / 2**20:.2f} MiB")
 
 
 if __name__ == "__main__":

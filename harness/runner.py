@@ -59,15 +59,17 @@ class Cell:
     pad_to: int | None = None  # extend curves by repeating the last value (replay R > T)
 
 
-_CACHE: dict[tuple[str, str], CurveSet] = {}
+_CACHE: dict[tuple[str, str, int | None], CurveSet] = {}
 
 
 def _dataset(name: str, nan_policy: str, pad_to: int | None = None) -> CurveSet:
-    key = (name, nan_policy)
+    """Loaded (and padded) once per process: its loss, finiteness and content hash are cached on it."""
+    key = (name, nan_policy, pad_to)
     if key not in _CACHE:
-        _CACHE[key] = load_dataset(name, nan_policy=nan_policy)
-    cs = _CACHE[key]
-    return cs.pad_to(pad_to) if pad_to and pad_to > cs.n_epochs else cs
+        base = _CACHE.get((name, nan_policy, None)) or load_dataset(name, nan_policy=nan_policy)
+        _CACHE[(name, nan_policy, None)] = base
+        _CACHE[key] = base.pad_to(pad_to) if pad_to and pad_to > base.n_epochs else base
+    return _CACHE[key]
 
 
 def run_cell(cell: Cell, curves: CurveSet | None = None) -> RunRecord:
@@ -84,8 +86,12 @@ def run_cell(cell: Cell, curves: CurveSet | None = None) -> RunRecord:
 PARALLEL_MIN_SECONDS = 3.0
 
 
-def _run_chunk(cells: Sequence[Cell]) -> list[RunRecord]:
-    return [run_cell(c) for c in cells]
+def _key(cell: Cell) -> tuple[str, str, int | None]:
+    return cell.dataset, cell.nan_policy, cell.pad_to
+
+
+def _run_chunk(cells: Sequence[Cell], curves: dict[tuple[str, str, int | None], CurveSet]) -> list[RunRecord]:
+    return [run_cell(c, curves[_key(c)]) for c in cells]
 
 
 def run_cells(cells: Sequence[Cell], *, backend: str = "sequential", n_jobs: int = -1, progress: bool = True,
@@ -114,9 +120,12 @@ def run_cells(cells: Sequence[Cell], *, backend: str = "sequential", n_jobs: int
         workers = effective_n_jobs(n_jobs)
         size = max(1, -(-len(rest) // (4 * workers)))
         chunks = [rest[i:i + size] for i in range(0, len(rest), size)]
+        # the parent's loaded curve sets travel with the chunks: a worker never re-imports a dataset
+        loaded = {_key(c): _dataset(*_key(c)) for c in rest}
         par = Parallel(n_jobs=workers, return_as="generator")
+        jobs = (delayed(_run_chunk)(c, {k: loaded[k] for k in {_key(x) for x in c}}) for c in chunks)
         out = [first]
-        for recs in tqdm(par(delayed(_run_chunk)(c) for c in chunks), total=len(chunks), desc=desc, disable=disable):
+        for recs in tqdm(par(jobs), total=len(chunks), desc=desc, disable=disable):
             out.extend(recs)
         return out
     return run_cells_mpi(cells, progress=progress, desc=desc)

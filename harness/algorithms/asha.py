@@ -61,6 +61,8 @@ class ASHA(Scheduler):
         # a promotion is a walk from the best unpromoted trial while its rank among all is in the top 1/eta
         self._open: list[list[tuple[float, int, int]]] = [[] for _ in self.rungs]
         self._closed: list[list[tuple[float, int]]] = [[] for _ in self.rungs]
+        # a rung whose candidates cannot be promoted stays so until it gets a new result
+        self._dirty: list[bool] = [False] * len(self.rungs)
         self.running: dict[int, tuple[int, int]] = {}  # trial -> (rung index of the target, start epoch)
         self.committed = 0
         self.n_new = 0
@@ -72,6 +74,9 @@ class ASHA(Scheduler):
         if self.committed >= self.budget:
             return None
         for k in range(len(self.rungs) - 2, -1, -1):
+            if not self._dirty[k]:
+                continue
+            self._dirty[k] = False
             n_top = len(self.results[k]) // self.eta
             if n_top == 0:
                 continue
@@ -82,6 +87,7 @@ class ASHA(Scheduler):
                 if t not in self.running:
                     del opened[j]
                     bisect.insort(closed, (loss, seq))
+                    self._dirty[k] = True  # another candidate may follow
                     self.promoted[k].add(t)
                     start = self.rungs[k]
                     self.running[t] = (k + 1, start)
@@ -101,6 +107,7 @@ class ASHA(Scheduler):
             del self.running[trial]
             if k < len(self.rungs) - 1:
                 bisect.insort(self._open[k], (loss, len(self.results[k]), trial))
+                self._dirty[k] = True
             self.results[k][trial] = loss
             if epoch >= self.R:
                 self.reached.append((trial, loss))
