@@ -94,6 +94,16 @@ def hyperband_epochs(R: int, eta: int, accounting: str = "resume") -> int:
     return sum(bracket_epochs(b, accounting) for b in brackets(R, eta))
 
 
+def rung_capacity(R: int, eta: int, n_runs: int = 1) -> dict[int, int]:
+    """Trials trained to each rung epoch over ``n_runs`` Hyperband iterations: the most full rung curves a
+    learning algorithm (f-Hyperband's D[r], Swift's CURVES[r]) can collect per rung in a run."""
+    out: dict[int, int] = {}
+    for b in brackets(R, eta):
+        for rung in b.rungs:
+            out[rung.r_i] = out.get(rung.r_i, 0) + rung.n_trained * n_runs
+    return out
+
+
 def hyperband_configs(R: int, eta: int) -> int:
     return sum(b.n for b in brackets(R, eta))
 

@@ -144,6 +144,11 @@ class Scheduler(ABC):
         losses = np.array([v for _, v in self.reached])
         return self.reached[int(np.argmin(losses))][0]
 
+    def advice(self, n_epochs: int) -> list[str]:
+        """Warnings about settings with which the algorithm's mechanism cannot act on a table of ``n_epochs``
+        epochs (shown before a replay runs); none by default."""
+        return []
+
     def params(self) -> dict[str, Any]:
         """The settings of this run, as stored in its run record."""
         return self.config.to_dict()

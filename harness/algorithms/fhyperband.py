@@ -19,7 +19,7 @@ import numpy as np
 from ..config import setting
 from ..hb import Bracket, check_params, stable_top
 from ..scheduler import Batch, Decision, Job, Results, SynchronousScheduler, TrialView
-from .hyperband import BudgetConfig, Hyperband, resolve_R
+from .hyperband import BudgetConfig, Hyperband, learning_advice, resolve_R
 from .swift import PredictorSettings
 
 
@@ -118,6 +118,10 @@ class FHyperband(_SRMMixin, Hyperband):
         super().__init__(config, **settings)
         self._init_srm()
         self.d, self.kappa, self.tau_stride = self.config.d, self.config.kappa, self.config.tau_stride
+
+    def advice(self, n_epochs: int) -> list[str]:
+        c = self.config
+        return learning_advice(self.name, c.d, c.R or n_epochs, c.eta, c.n_runs, c.reset_between_runs, "SRM")
 
     def start(self, view: TrialView, rng: np.random.Generator) -> None:
         self.data: dict[int, list[int]] = {}  # D[r]: trials fully trained to r

@@ -20,6 +20,19 @@ class BudgetConfig(AlgorithmConfig):
     n_runs: int = setting(1, help="consecutive Hyperband iterations (fresh samples each)", range=(1, None))
 
 
+def learning_advice(name: str, d: int, R: int, eta: int, n_runs: int, reset: bool, what: str) -> list[str]:
+    """A rung's model needs ``d`` full curves; say so when no rung of the run can collect that many."""
+    from ..hb import rung_capacity
+
+    cap = rung_capacity(R, eta, 1 if reset else n_runs)
+    top = max((c for r, c in cap.items() if r > 1), default=0)
+    if top >= d:
+        return []
+    return [f"{name}: d={d} full curves are needed before a rung's {what} is trained, but with R={R}, eta={eta} "
+            f"and n_runs={n_runs}{' (reset between runs)' if reset else ''} no rung trains more than {top} trials: "
+            f"{name} will act exactly like Hyperband; lower d or raise n_runs"]
+
+
 def resolve_R(R: int | None, view: TrialView, algorithm: str) -> int:
     """``R`` of the run: the configured value, or the dataset's recorded epochs; never beyond them."""
     if R is None:

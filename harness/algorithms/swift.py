@@ -19,7 +19,7 @@ import numpy as np
 from ..config import AlgorithmConfig, setting
 from ..hb import Bracket, stable_top
 from ..scheduler import Batch, Decision, Job, Results
-from .hyperband import BudgetConfig, Hyperband
+from .hyperband import BudgetConfig, Hyperband, learning_advice
 
 
 @dataclass(frozen=True)
@@ -72,6 +72,10 @@ class SwiftHyperband(Hyperband):
         self.incumbent_rule = c.incumbent
         self.d, self.k, self.rho, self.q = c.d, c.k, c.rho, c.q
         self.predictor, self.features, self.budget = c.predictor, c.features, c.budget
+
+    def advice(self, n_epochs: int) -> list[str]:
+        c = self.config
+        return learning_advice(self.name, c.d, c.R or n_epochs, c.eta, c.n_runs, c.reset_between_runs, "predictor")
 
     def start(self, view: Any, rng: Any) -> None:
         self.survivors: list[int] = []

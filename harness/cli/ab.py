@@ -47,6 +47,13 @@ def run(args: argparse.Namespace) -> int:
     side = {a_name: parse_set(args.set_a, "--set-a"), b_name: parse_set(args.set_b, "--set-b")}
     settings = {**shared, **{f"{n}.{k}": v for n, kv in side.items() for k, v in kv.items()}}
     configs = algorithm_settings([a_name, b_name], settings, run_level(args))
+    import logging
+
+    from ..algorithms import resolve
+
+    for n in (a_name, b_name):
+        for msg in resolve(n)(configs[n]).advice(max(cs.n_epochs, args.pad_to or 0)):
+            logging.getLogger("harness").warning(msg)
     out = 0
     for acc in accountings(args):
         cells = [Cell(args.dataset, n, configs[n], s, acc, args.workers, args.cost, args.nan_policy, args.pad_to)

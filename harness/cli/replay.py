@@ -104,6 +104,14 @@ def run(args: argparse.Namespace) -> int:
     configs = algorithm_settings(algos, parse_set(args.set), run_level(args))
     if args.cost == "seconds" and cs.epoch_seconds is None:
         raise ValueError(f"--cost seconds: dataset {cs.name!r} records no per-epoch seconds")
+    import logging
+
+    from ..algorithms import resolve
+
+    T = max(cs.n_epochs, args.pad_to or 0)
+    for a in algos:
+        for msg in resolve(a)(configs[a]).advice(T):
+            logging.getLogger("harness").warning(msg)
     cells = make_cells(args, algos, configs)
     records = run_cells(cells, backend=args.backend, n_jobs=args.jobs, progress=not args.quiet)
     if not records:  # MPI worker rank
