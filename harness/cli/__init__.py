@@ -15,9 +15,9 @@ import traceback
 from collections.abc import Sequence
 
 from .. import __version__
-from . import ab, algorithms, datasets, predict, replay, reproduce
+from . import ab, algorithms, bench, datasets, predict, replay, reproduce
 
-COMMANDS = (datasets, replay, replay.demo_command, ab, algorithms, predict, reproduce)
+COMMANDS = (datasets, replay, replay.demo_command, ab, bench, algorithms, predict, reproduce)
 
 
 class UserError(Exception):

@@ -1,0 +1,203 @@
+"""``harness bench SUITE``: many algorithms x many datasets x many seeds, resumable, into one table.
+
+A suite (``conf/bench/<name>.yaml`` or a YAML path) names datasets, algorithms with their settings, seeds,
+accounting modes and simulated worker counts. Each cell (dataset, algorithm instance, settings, seed,
+accounting, workers, cost) is content-addressed: its key hashes the dataset's content hash, the algorithm and
+its full checked config, the cell's options and the code version (the harness sources that decide results).
+Records go to ``<out>/records-<shard>-of-<n>.parquet``; a rerun skips every cell whose key is already in any
+records file, so an interrupted suite resumes and an added algorithm runs only its own cells. Cells run in
+chunks through the usual backends (sequential, joblib, MPI) and each chunk is written atomically before the
+next, so a kill loses at most one chunk. ``shard``/``n_shards`` split the cells for hydra launchers
+(``python -m harness.bench -m suite=default n_shards=4 shard=0,1,2,3 hydra/launcher=joblib``, or
+``submitit_slurm`` on a cluster); the report reads every shard's file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .config import AlgorithmConfig
+from .datasets import REPO_ROOT, load_dataset
+from .metrics import RunRecord
+from .runner import BACKENDS, Cell, run_cells
+
+log = logging.getLogger(__name__)
+SUITE_DIR = REPO_ROOT / "conf" / "bench"
+SUITE_KEYS = ("name", "datasets", "algorithms", "settings", "seeds", "accounting", "workers", "cost", "baseline",
+              "out", "chunk", "pad_to")
+
+
+@dataclass(frozen=True)
+class Suite:
+    name: str
+    datasets: tuple[str, ...]
+    algorithms: dict[str, dict[str, Any]]  # instance name (NAME or NAME@LABEL or module:Class) -> settings
+    settings: dict[str, Any] = field(default_factory=dict)  # for every algorithm that has the setting
+    seeds: tuple[int, ...] = tuple(range(10))
+    accounting: tuple[str, ...] = ("resume",)
+    workers: tuple[int, ...] = (1,)
+    cost: str = "epochs"
+    baseline: str = "hyperband"
+    out: str = "results/bench/{name}"
+    chunk: int = 50
+    pad_to: dict[str, int] = field(default_factory=dict)  # dataset -> epochs
+
+    @property
+    def out_dir(self) -> Path:
+        p = Path(self.out.format(name=self.name))
+        return p if p.is_absolute() else Path.cwd() / p
+
+
+def load_suite(spec: str | Path) -> Suite:
+    """A suite by name (``conf/bench/<name>.yaml``) or path; one-line errors for unknown keys and bad values."""
+    from omegaconf import OmegaConf
+
+    path = Path(spec)
+    if not path.suffix:
+        path = SUITE_DIR / f"{spec}.yaml"
+    if not path.is_file():
+        names = sorted(p.stem for p in SUITE_DIR.glob("*.yaml"))
+        raise FileNotFoundError(f"suite {spec!r}: no file {path} (suites: {', '.join(names)}, or a YAML path)")
+    raw = OmegaConf.to_container(OmegaConf.load(path), resolve=True)
+    if not isinstance(raw, dict):
+        raise ValueError(f"{path}: must hold a mapping with the keys {', '.join(SUITE_KEYS)}")
+    for k in raw:
+        if k not in SUITE_KEYS:
+            raise ValueError(f"{path}: unknown key {k!r}; valid keys: {', '.join(SUITE_KEYS)}")
+    for k in ("datasets", "algorithms"):
+        if not raw.get(k):
+            raise ValueError(f"{path}: {k!r} is missing or empty")
+    algos = raw["algorithms"]
+    if isinstance(algos, list):
+        algos = {a: {} for a in algos}
+    seeds = raw.get("seeds", 10)
+    seeds = tuple(range(seeds)) if isinstance(seeds, int) else tuple(int(s) for s in seeds)
+    as_tuple = lambda v: tuple(v) if isinstance(v, (list, tuple)) else (v,)  # noqa: E731
+    return Suite(name=str(raw.get("name", path.stem)), datasets=tuple(raw["datasets"]),
+                 algorithms={str(k): dict(v or {}) for k, v in algos.items()}, settings=dict(raw.get("settings", {})),
+                 seeds=seeds, accounting=as_tuple(raw.get("accounting", "resume")),
+                 workers=tuple(int(w) for w in as_tuple(raw.get("workers", 1))), cost=str(raw.get("cost", "epochs")),
+                 baseline=str(raw.get("baseline", "hyperband")), out=str(raw.get("out", "results/bench/{name}")),
+                 chunk=int(raw.get("chunk", 50)), pad_to=dict(raw.get("pad_to", {})))
+
+
+def configs(suite: Suite) -> dict[str, AlgorithmConfig]:
+    """Every algorithm instance's checked config (suite settings, then its own)."""
+    from .algorithms import build_configs
+
+    names = list(suite.algorithms)
+    settings = dict(suite.settings)
+    for a, own in suite.algorithms.items():
+        settings.update({f"{a}.{k}": v for k, v in own.items()})
+    return build_configs(names, settings, option=f"suite {suite.name}")
+
+
+def code_version() -> str:
+    from .reproduce import code_hash
+
+    return code_hash()
+
+
+def cell_key(dataset_hash: str, algorithm: str, cfg: dict[str, Any], cell: Cell, version: str) -> str:
+    payload = json.dumps({"dataset": dataset_hash, "algorithm": algorithm, "config": cfg, "seed": cell.seed,
+                          "accounting": cell.accounting, "workers": cell.workers, "cost": cell.cost,
+                          "pad_to": cell.pad_to, "code": version}, sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()[:20]
+
+
+def plan(suite: Suite) -> list[tuple[str, str, Cell]]:
+    """(key, instance, cell) of every cell of the suite, in a fixed order."""
+    from .adapters import is_adapter
+
+    cfgs = configs(suite)
+    version = code_version()
+    out = []
+    for ds in suite.datasets:
+        cs = load_dataset(ds)
+        pad = suite.pad_to.get(ds)
+        h = (cs.pad_to(pad) if pad else cs).content_hash()
+        for acc in suite.accounting:
+            for w in suite.workers:
+                for inst, cfg in cfgs.items():
+                    base = inst.split("@")[0]
+                    params = cfg.to_dict() if is_adapter(base) else cfg
+                    for s in suite.seeds:
+                        cell = Cell(ds, inst, params, seed=s, accounting=acc, workers=w, cost=suite.cost, pad_to=pad)
+                        out.append((cell_key(h, inst, cfg.to_dict(), cell, version), inst, cell))
+    return out
+
+
+def records_files(out: Path) -> list[Path]:
+    return sorted(out.glob("records-*.parquet"))
+
+
+def read_table(out: Path) -> pd.DataFrame:
+    files = records_files(out)
+    if not files:
+        return pd.DataFrame()
+    df = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+    return df.drop_duplicates("key", keep="first").sort_values("order").reset_index(drop=True)
+
+
+def to_row(key: str, order: int, instance: str, rec: RunRecord) -> dict[str, Any]:
+    d = rec.to_json()
+    row: dict[str, Any] = {"key": key, "order": order, "instance": instance}
+    for k, v in d.items():
+        row[k] = json.dumps(v, default=float) if isinstance(v, (dict, list)) else v
+    return row
+
+
+def run_suite(suite: Suite, *, backend: str = "sequential", n_jobs: int = -1, shard: int = 0, n_shards: int = 1,
+              progress: bool = True, max_cells: int | None = None) -> pd.DataFrame:
+    """Run the suite's missing cells (of this shard) and return the whole table. ``max_cells`` stops after that
+    many new cells (for tests of resumption)."""
+    if backend not in BACKENDS:
+        raise ValueError(f"backend is {backend!r}, but must be one of {BACKENDS}")
+    if not 0 <= shard < n_shards:
+        raise ValueError(f"shard is {shard}, but must be in [0, n_shards={n_shards})")
+    out = suite.out_dir
+    out.mkdir(parents=True, exist_ok=True)
+    cells = plan(suite)
+    done = set(read_table(out).get("key", pd.Series(dtype=str)))
+    todo = [(i, k, inst, c) for i, (k, inst, c) in enumerate(cells) if i % n_shards == shard and k not in done]
+    if max_cells is not None:
+        todo = todo[:max_cells]
+    log.info("suite %s: %d cells, %d done, %d to run (shard %d of %d)", suite.name, len(cells), len(done),
+             len(todo), shard, n_shards)
+    mine = out / f"records-{shard}-of-{n_shards}.parquet"
+    rows = pd.read_parquet(mine).to_dict("records") if mine.is_file() else []
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=len(todo), desc=f"bench {suite.name}", disable=not progress)
+    for j in range(0, len(todo), suite.chunk):
+        part = todo[j:j + suite.chunk]
+        recs = run_cells([c for _, _, _, c in part], backend=backend, n_jobs=n_jobs, progress=False)
+        if not recs:  # an MPI worker rank
+            return pd.DataFrame()
+        rows += [to_row(k, i, inst, r) for (i, k, inst, _), r in zip(part, recs, strict=True)]
+        tmp = mine.with_suffix(".tmp")
+        pd.DataFrame(rows).to_parquet(tmp, index=False)
+        tmp.replace(mine)  # atomic: a kill loses at most the chunk in flight
+        bar.update(len(part))
+    bar.close()
+    return read_table(out)
+
+
+def main(cfg: Any) -> None:  # pragma: no cover - exercised through hydra in tests/test_bench.py
+    """Hydra entry point: ``python -m harness.bench suite=default shard=0 n_shards=1 [backend=joblib]``."""
+    suite = load_suite(cfg.suite)
+    run_suite(suite, backend=cfg.backend, n_jobs=cfg.jobs, shard=cfg.shard, n_shards=cfg.n_shards,
+              progress=cfg.progress)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    import hydra
+
+    hydra.main(version_base=None, config_path=str(REPO_ROOT / "conf"), config_name="bench_run")(main)()

@@ -1,0 +1,44 @@
+"""``harness bench SUITE``: a benchmark suite (conf/bench/<name>.yaml or a YAML path), resumable, with a report."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    b = sub.add_parser("bench", help="run a benchmark suite: datasets x algorithms x seeds, with statistics",
+                       description="Runs the suite's missing cells (a rerun skips finished ones: an interrupted "
+                                   "suite resumes, an added algorithm runs only its cells), then writes "
+                                   "<out>/report.md with IQM and stratified bootstrap CIs, ranks, a Friedman test "
+                                   "and critical-difference diagram, Holm-corrected tests against the baseline, a "
+                                   "performance profile and anytime curves.")
+    b.add_argument("suite", help="a suite name under conf/bench/ or a YAML path")
+    b.add_argument("--backend", default="sequential", choices=["sequential", "joblib", "mpi"])
+    b.add_argument("--jobs", type=int, default=-1)
+    b.add_argument("--shard", type=int, default=0)
+    b.add_argument("--n-shards", type=int, default=1)
+    b.add_argument("--report-only", action="store_true", help="write the report from the records already there")
+    b.add_argument("--quiet", "-q", action="store_true")
+    b.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..bench import load_suite, plan, read_table, run_suite
+    from ..reporting.bench import write_report
+
+    suite = load_suite(args.suite)
+    if not args.report_only:
+        table = run_suite(suite, backend=args.backend, n_jobs=args.jobs, shard=args.shard, n_shards=args.n_shards,
+                          progress=not args.quiet)
+        if table.empty:  # an MPI worker rank
+            return 0
+    table = read_table(suite.out_dir)
+    keys = {k: i for i, (k, _, _) in enumerate(plan(suite))}
+    missing = len(keys) - int(table.key.isin(keys).sum()) if len(table) else len(keys)
+    table = table[table.key.isin(keys)] if len(table) else table
+    if table.empty:
+        raise ValueError(f"suite {suite.name}: no records in {suite.out_dir} yet; run harness bench {args.suite}")
+    path = write_report(suite, table.assign(order=table.key.map(keys)).sort_values("order"), suite.out_dir)
+    print(f"suite {suite.name}: {len(table)} runs in {suite.out_dir}" + (f" ({missing} cells not run yet)"
+                                                                        if missing else "") + f"; report {path}")
+    return 0

@@ -1,0 +1,129 @@
+"""Benchmark suites: resumable content-addressed cells, one table, statistics checked by hand."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from harness.bench import load_suite, plan, read_table, run_suite
+from harness.cli import main
+from harness.reporting.bench import holm_wilcoxon, iqm, iqm_ci, ranks
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = ("digits_cnn", "shakespeare_lstm")
+
+
+def suite_file(tmp_path: Path, algorithms: dict, name: str = "tiny", chunk: int = 3) -> Path:
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    p = tmp_path / f"{name}.yaml"
+    p.write_text(json.dumps({"name": name, "datasets": list(DATA), "algorithms": algorithms,
+                             "settings": {"eta": 2}, "seeds": 3, "out": str(tmp_path / "out" / name),
+                             "chunk": chunk}))
+    return p
+
+
+def data_columns(df: pd.DataFrame) -> pd.DataFrame:
+    return df.drop(columns=["order"]).sort_values("key").reset_index(drop=True)
+
+
+ALGOS = {"hyperband": {}, "swift": {"d": 5}, "asha": {}}
+
+
+def test_interrupted_suite_resumes_to_the_same_table(tmp_path):
+    whole = load_suite(suite_file(tmp_path / "a", ALGOS))
+    full = run_suite(whole, progress=False)
+    assert len(full) == len(DATA) * len(ALGOS) * 3
+    cut = load_suite(suite_file(tmp_path / "b", ALGOS))
+    run_suite(cut, progress=False, max_cells=7)  # stopped after 7 cells (chunks of 3 are written atomically)
+    assert len(read_table(cut.out_dir)) == 7
+    resumed = run_suite(cut, progress=False)
+    pd.testing.assert_frame_equal(data_columns(resumed), data_columns(full))
+
+
+def test_adding_an_algorithm_runs_only_its_cells(tmp_path, monkeypatch):
+    import harness.bench as bench
+
+    first = load_suite(suite_file(tmp_path, ALGOS))
+    run_suite(first, progress=False)
+    ran = []
+    real = bench.run_cells
+    monkeypatch.setattr(bench, "run_cells", lambda cells, **kw: ran.extend(cells) or real(cells, **kw))
+    more = load_suite(suite_file(tmp_path, {**ALGOS, "random": {}}))
+    table = run_suite(more, progress=False)
+    assert {c.algorithm for c in ran} == {"random"} and len(ran) == len(DATA) * 3
+    assert len(table) == len(DATA) * 4 * 3
+
+
+def test_cell_keys_change_with_what_decides_a_result(tmp_path):
+    a = {k: (inst, c.seed) for k, inst, c in plan(load_suite(suite_file(tmp_path, ALGOS)))}
+    b = {k: (inst, c.seed) for k, inst, c in plan(load_suite(suite_file(tmp_path, {**ALGOS, "swift": {"d": 6}})))}
+    changed = {v for k, v in a.items() if k not in b}
+    assert changed == {("swift", s) for s in range(3)} | set()  # only the cells whose config changed
+
+
+def test_report_and_errors(tmp_path, capsys):
+    p = suite_file(tmp_path, ALGOS)
+    assert main(["bench", str(p), "-q"]) == 0
+    out = tmp_path / "out" / "tiny"
+    report = (out / "report.md").read_text()
+    assert "IQM norm. regret" in report and "need at least 5 datasets" in report and "## Legend" in report
+    assert (out / "profile_resume_1w.png").stat().st_size > 1000
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("datasets: [digits_cnn]\nalgorithms: [hyperband]\nseedz: 3\n")
+    assert main(["bench", str(bad)]) == 2
+    assert "unknown key 'seedz'; valid keys: name, datasets" in capsys.readouterr().err
+
+
+def test_statistics_against_hand_computed_values():
+    assert iqm([1, 2, 3, 4, 5, 6, 7, 8]) == pytest.approx(4.5)  # mean of 3, 4, 5, 6
+    point, lo, hi = iqm_ci([np.arange(8.0), np.arange(8.0) + 10])
+    assert point == pytest.approx(iqm(np.r_[np.arange(8.0), np.arange(8.0) + 10])) and lo <= point <= hi
+    # Holm over three p-values 0.01 < 0.03 < 0.04: 3 x 0.01, max(2 x 0.03, 0.03), max(1 x 0.04, 0.06)
+    from statsmodels.stats.multitest import multipletests
+
+    assert np.allclose(multipletests([0.01, 0.04, 0.03], method="holm")[1], [0.03, 0.06, 0.06])
+    rng = np.random.default_rng(0)
+    rows = []
+    for ds in range(6):
+        for seed in range(5):
+            for a, shift in (("base", 0.0), ("better", -0.3), ("same", 0.0)):
+                rows.append({"dataset": f"d{ds}", "seed": seed, "algorithm": a,
+                             "v": 1.0 + shift + rng.normal(0, 0.05)})
+    df = pd.DataFrame(rows)
+    tests = holm_wilcoxon(df, "v", "base").set_index("algorithm")
+    from scipy.stats import wilcoxon
+
+    piv = df.pivot_table(index=["dataset", "seed"], columns="algorithm", values="v")
+    p_better = wilcoxon(piv["better"], piv["base"], zero_method="zsplit").pvalue
+    p_same = wilcoxon(piv["same"], piv["base"], zero_method="zsplit").pvalue
+    assert tests.loc["better", "p_holm"] == pytest.approx(min(1, 2 * min(p_better, p_same)) if p_better < p_same
+                                                          else max(p_better, min(1, 2 * p_same)))
+    res = ranks(df, "v")
+    from scipy.stats import friedmanchisquare
+
+    wide = df.groupby(["dataset", "algorithm"]).v.mean().unstack()
+    assert res.pvalue == pytest.approx(friedmanchisquare(*[wide[c] for c in wide.columns]).pvalue)
+    assert res.rankdf["meanrank"].idxmin() == "better"
+
+
+def test_hydra_joblib_launcher_shards(tmp_path):
+    pytest.importorskip("hydra_plugins.hydra_joblib_launcher", reason="pip install hydra-joblib-launcher")
+    p = suite_file(tmp_path, ALGOS)
+    cmd = [sys.executable, "-m", "harness.bench", "-m", f"suite={p}", "n_shards=2", "shard=0,1",
+           "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", f"hydra.sweep.dir={tmp_path / 'mr'}"]
+    proc = subprocess.run(cmd, cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(REPO)}, capture_output=True,
+                          text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = tmp_path / "out" / "tiny"
+    assert sorted(f.name for f in out.glob("records-*.parquet")) == ["records-0-of-2.parquet",
+                                                                     "records-1-of-2.parquet"]
+    sharded = read_table(out)
+    seq = run_suite(load_suite(suite_file(tmp_path / "seq", ALGOS)), progress=False)
+    pd.testing.assert_frame_equal(data_columns(sharded), data_columns(seq))
