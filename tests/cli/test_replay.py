@@ -39,3 +39,15 @@ def test_a_mechanism_that_cannot_act_is_announced(caplog, capsys):
         assert main(["replay", "-d", "digits_cnn", "-a", "fhyperband", "--eta", "2", "--seeds", "0", "-q",
                      "--set", "d=100", "--set", "n_runs=20"]) == 0
     assert "act exactly like Hyperband" not in caplog.text
+
+
+def test_an_internal_error_is_not_disguised_as_bad_input(tmp_path, monkeypatch, capsys):
+    """A bug (here a plug-in scheduler raising KeyError) is reported as an internal error with its traceback
+    and exit code 3, never as a one-line 'error:' about the user's input."""
+    (tmp_path / "buggy.py").write_text(
+        "from harness.algorithms import Hyperband\n\n\nclass Buggy(Hyperband):\n"
+        "    def program(self):\n        raise KeyError('oops')\n        yield\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert main(["replay", "-d", "digits_cnn", "-a", "buggy:Buggy", "--seeds", "0", "-q", "--baseline", ""]) == 3
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "internal error: KeyError: 'oops'" in err and not err.startswith("error:")
