@@ -138,11 +138,8 @@ class SwiftASHA(ASHA):
     name = "swift_asha"
 
     @dataclass(frozen=True)
-    class Config(PredictorSettings, BudgetConfig):
+    class Config(PredictorSettings, ASHA.Config):
         algorithm: ClassVar[str] = "swift_asha"
-        r_min: int = setting(1, help="epochs of the first rung", range=(1, None))
-        epochs_budget: int | None = setting(None, help="epochs the run may commit (default: n_runs Hyperband "
-                                                       "iterations at the same R and eta)", range=(1, None))
         d: int = setting(15, help="trials a rung needs before its predictor is trained", range=(2, None))
         rho: float = setting(0.5, help="decision point p = r_prev + ceil((r_next - r_prev) * rho)", range=(0, 1))
         q: float = setting(0.25, help="pause a trial predicted at or above this quantile of the rung's losses",

@@ -140,7 +140,7 @@ Where they differ: the paper's MetaQNN and LSTM sets have long, smooth curves wi
 training recipe, so 25% of the curve already pins the final value (R² ≈ 0.97). `swifthb_mnist_cnn`
 has T=12 (25% = 3 epochs) and 10% of its runs never learn while others jump late, which keeps R²
 well below the paper's; `nasbench_nlp_wikitext2` is closer to the paper's LSTM regime. The searched models
-winsorize a query's features to the training range widened by 10% (issue 18, `results/ablation.md`), and
+winsorize a query's features to the training range widened by 5% (issue 18, `results/ablation.md`), and
 predictions are clipped to the range of values seen in the training curves (±10%; `harness predict
 --no-clip` for raw). RF, which cannot extrapolate, does relatively better on these small, heterogeneous
 pools than in the paper.
@@ -212,7 +212,7 @@ raw prefix, the Swift reference SVR and last-seen; 100 training configs, 10 repe
 The step that lost the accuracy was extrapolation from out-of-range test features: MLPF's loss curves have
 spikes, so a test prefix can lie far outside every training prefix, and a linear-kernel ν-SVR (often picked by
 the 3-fold search) or BLR on Baker's strongly collinear TS block (prefix, its differences, mean, std)
-extrapolates wildly. Winsorizing a query's features to the training range (+-10%) fixes it at the source; the
+extrapolates wildly. Winsorizing a query's features to the training range (+-5%) fixes it at the source; the
 first and second differences of spiky curves cost a little on their own (compare TS with the raw prefix).
 
 ## Predictor regression baseline (CI)
