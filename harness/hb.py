@@ -11,6 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
+import numpy as np
+
 ACCOUNTING = ("resume", "scratch")
 
 
@@ -116,8 +118,13 @@ def table(R: int, eta: int) -> str:
 
 
 def stable_top(trials: Iterable[int], losses: Iterable[float], k: int) -> list[int]:
-    """The ``k`` trials with the smallest losses, best first; ties keep the input order."""
+    """The ``k`` trials with the smallest losses, best first; ties keep the input order.
+
+    ``losses`` may be a list or a numpy array (ordered by numpy's stable argsort, the same order as Python's
+    stable sort of the same values; NaN sorts last in numpy, and is not a loss the engine reports)."""
     trials = trials if isinstance(trials, list) else list(trials)
+    if isinstance(losses, np.ndarray):
+        return [trials[j] for j in losses.argsort(kind="stable")[:k].tolist()]
     vals = losses if isinstance(losses, list) else [float(v) for v in losses]
     order = sorted(range(len(vals)), key=vals.__getitem__)  # Python's sort is stable
     return [trials[j] for j in order[:k]]

@@ -206,14 +206,23 @@ Results = Mapping[int, tuple[int, float]]
 
 
 class UniformResults(Mapping[int, tuple[int, float]]):
-    """Results of a uniform batch: ``{trial: (epoch, loss)}``, with the losses also in batch order
-    (``.losses``, aligned with ``.trials``) for programs that want them without a lookup per trial."""
+    """Results of a uniform batch: ``{trial: (epoch, loss)}``, with the losses also in batch order (aligned
+    with ``.trials``: ``.values``, a numpy array, and ``.losses``, a list) for programs that want them without a
+    lookup per trial."""
 
-    __slots__ = ("trials", "epoch", "losses", "_index")
+    __slots__ = ("trials", "epoch", "values", "_losses", "_index")
 
-    def __init__(self, trials: list[int], epoch: int, losses: list[float]):
-        self.trials, self.epoch, self.losses = trials, epoch, losses
+    def __init__(self, trials: list[int], epoch: int, losses: Sequence[float] | np.ndarray):
+        self.trials, self.epoch = trials, epoch
+        self.values = np.asarray(losses, dtype=float)
+        self._losses: list[float] | None = losses if isinstance(losses, list) else None
         self._index: dict[int, int] | None = None
+
+    @property
+    def losses(self) -> list[float]:
+        if self._losses is None:
+            self._losses = self.values.tolist()
+        return self._losses
 
     def __getitem__(self, trial: int) -> tuple[int, float]:
         if self._index is None:
@@ -227,6 +236,10 @@ class UniformResults(Mapping[int, tuple[int, float]]):
         return len(self.trials)
 
 
+#: the queue of a batch handed out whole by ``take_uniform`` (nothing left to suggest)
+_TAKEN: tuple[Job, ...] = ()
+
+
 class SynchronousScheduler(Scheduler):
     """Scheduler written as a generator program that yields :class:`Batch` es.
 
@@ -238,7 +251,7 @@ class SynchronousScheduler(Scheduler):
     def start(self, view: TrialView, rng: np.random.Generator) -> None:
         super().start(view, rng)
         self._gen: Generator[Batch, Results, None] = self.program()
-        self._queue: deque[Job] | None = None  # the current batch's jobs not yet handed out (built lazily)
+        self._queue: deque[Job] | tuple[Job, ...] | None = None  # the batch's jobs not yet handed out (lazily)
         self._running: dict[int, Job] = {}
         self._results: Results = {}
         self._batch: Batch | None = None
@@ -264,7 +277,7 @@ class SynchronousScheduler(Scheduler):
     def suggest(self) -> Job | None:
         if self._queue is None:
             self._queue = deque(self._batch.jobs) if self._batch is not None else deque()
-        if self._queue:
+        if self._queue:  # (_TAKEN, a taken uniform batch, is empty)
             job = self._queue.popleft()
             self._running[job.trial] = job
             return job
@@ -274,15 +287,17 @@ class SynchronousScheduler(Scheduler):
         """The whole current batch as ``(trials, epoch)`` when it is uniform and nothing of it was handed out
         yet; the caller runs it and reports with :meth:`finish_uniform` (the engine's fast path)."""
         b = self._batch
-        if self._queue is None and b is not None and b.on_checkpoint is None and isinstance(b.jobs, UniformJobs):
-            self._queue = deque()
+        if self._queue is None and b is not None and b.on_checkpoint is None and type(b.jobs) is UniformJobs:
+            self._queue = _TAKEN
             return b.jobs.trials, b.jobs.epoch
         return None
 
-    def finish_uniform(self, trials: list[int], epoch: int, losses: list[float]) -> None:
-        """Results of a batch taken with :meth:`take_uniform`: as if each job had reported ``(epoch, loss)``."""
+    def finish_uniform(self, trials: list[int], epoch: int, losses: Sequence[float] | np.ndarray) -> None:
+        """Results of a batch taken with :meth:`take_uniform`: as if each job had reported ``(epoch, loss)``
+        (``losses`` aligned with ``trials``, a list or a numpy array)."""
         if epoch >= self.max_epoch:
-            self.reached.extend(zip(trials, losses))  # noqa: B905
+            vals = losses.tolist() if isinstance(losses, np.ndarray) else losses
+            self.reached.extend(zip(trials, vals))  # noqa: B905
         self._advance(UniformResults(trials, epoch, losses))
 
     def on_result(self, trial: int, epoch: int, loss: float) -> Decision:

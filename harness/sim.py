@@ -50,15 +50,23 @@ class Oracle:
         self.trial_config: list[int] = []
         self.trained: list[int] = []  # furthest epoch paid for (visible prefix)
         self.epochs_used = 0
+        # single uniform draws (draw_config) come from a block drawn ahead; numpy's PCG64 gives the same values
+        # whether drawn one by one or as a block, and sync_rng() puts the generator exactly where one-by-one
+        # draws would have left it before any other use of the stream (tests/test_sim.py)
+        self._draws: list[int] = []
+        self._drawn = 0
+        self._draw_state: dict[str, Any] | None = None
 
     # --- the table, as losses -----------------------------------------------------------------
     def loss_of(self, config: int, epoch: int) -> float:
         v = self._sign * float(self._y[config, epoch - 1])
-        return v if v == v and v not in (np.inf, -np.inf) else np.inf
+        return v if self._finite or (v == v and v not in (np.inf, -np.inf)) else np.inf
 
     def losses(self, configs: Any, epoch: int) -> np.ndarray:
-        """Losses of ``configs`` (pool rows) at ``epoch``."""
-        v = self._y[configs, epoch - 1]
+        """Losses of ``configs`` (pool rows: an integer array or a list) at ``epoch`` (a fresh array)."""
+        if isinstance(configs, list):
+            configs = np.fromiter(configs, np.intp, len(configs))
+        v = self._y[:, epoch - 1][configs]  # one column, then its rows: twice as fast as 2-d fancy indexing
         if self._sign < 0:
             v = np.negative(v, out=v)  # v is a fresh copy (fancy indexing)
         return v if self._finite else np.where(np.isfinite(v), v, np.inf)
@@ -81,8 +89,30 @@ class Oracle:
         self.trained.append(0)
         return len(self.trial_config) - 1
 
+    def draw_config(self) -> int:
+        """A pool row drawn uniformly (with replacement), as ``int(rng.integers(n_configs))`` would give it."""
+        if self._drawn >= len(self._draws):
+            size = min(1024, 16 + 2 * len(self._draws))  # blocks grow: few draws waste little
+            self._draw_state = self.rng.bit_generator.state
+            self._draws, self._drawn = self.rng.integers(self.n_configs, size=size).tolist(), 0
+        v = self._draws[self._drawn]
+        self._drawn += 1
+        return v
+
+    def sync_rng(self) -> None:
+        """Leave the sampling stream where one-by-one draws would have: call before any other use of ``rng``."""
+        if self._drawn < len(self._draws):
+            self.rng.bit_generator.state = self._draw_state
+            if self._drawn:
+                self.rng.integers(self.n_configs, size=self._drawn)
+            self._draws, self._drawn = [], 0
+        elif self._draws:
+            self._draws, self._drawn = [], 0
+
     def sample(self, n: int) -> list[int]:
         """``n`` new trials of uniformly drawn distinct configs (SPEC 0.3)."""
+        if self._draws:
+            self.sync_rng()
         if n > self.n_configs:
             log.warning("asked for %d configs from a pool of %d: sampling with replacement", n, self.n_configs)
             rows = self.rng.choice(self.n_configs, size=n, replace=True)
@@ -163,10 +193,11 @@ class ReplayView:
 
     def draw(self) -> int:
         o = self.__oracle
-        return o.new_trial(int(o.rng.integers(o.n_configs)))
+        return o.new_trial(o.draw_config())
 
     def permutation(self) -> np.ndarray:
         o = self.__oracle
+        o.sync_rng()
         return o.rng.permutation(o.n_configs)
 
     def new_trial(self, config: int) -> int:
@@ -296,6 +327,7 @@ def _run_single_worker(oracle: Oracle, scheduler: Scheduler, accounting: str, cu
     started = 0
     take = getattr(scheduler, "take_uniform", None)
     name = scheduler.name
+    loss_of, on_result, STOP = oracle.loss_of, scheduler.on_result, Decision.STOP
     while not scheduler.finished:
         uniform = take() if take is not None else None
         if uniform is not None:
@@ -305,26 +337,38 @@ def _run_single_worker(oracle: Oracle, scheduler: Scheduler, accounting: str, cu
             started += len(trials)
             if started > max_jobs:
                 raise RuntimeError(f"{name}: more than {max_jobs} jobs; scheduler does not terminate")
-            cfgs = [trial_config[t] for t in trials]
-            values = oracle.losses(cfgs, target).tolist()
+            cfgs = np.fromiter(map(trial_config.__getitem__, trials), np.intp, len(trials))
+            values = oracle.losses(cfgs, target)
             used = oracle.epochs_used
             top = target >= max_epoch
             if stopped and not stopped.isdisjoint(trials):
                 t = next(t for t in trials if t in stopped)
                 raise RuntimeError(f"{name}: suggested trial {t}, which was stopped (STOP is final)")
-            for t, c, v in zip(trials, cfgs, values):  # noqa: B905 (equal lengths by construction)
-                begin = trained[t] if resume else 0
-                if begin < target:
-                    used += target - begin
-                    if cum is None:
-                        now += target - begin
-                    else:
-                        now += float(cum[c, target] - cum[c, begin])
-                    if target > trained[t]:
+            if cum is None and not top:
+                # nothing is recorded per trial: only the charges (one epoch takes one time unit)
+                d = 0 if resume else target * len(trials)
+                for t in trials:
+                    b = trained[t]
+                    if b < target:
+                        if resume:
+                            d += target - b
                         trained[t] = target
-                if top and t not in reached_set:
-                    reached_set.add(t)
-                    reached.append((t, used, now, v))
+                used += d
+                now += d
+            else:
+                for t, c, v in zip(trials, cfgs.tolist(), values.tolist()):  # noqa: B905 (equal lengths)
+                    begin = trained[t] if resume else 0
+                    if begin < target:
+                        used += target - begin
+                        if cum is None:
+                            now += target - begin
+                        else:
+                            now += float(cum[c, target] - cum[c, begin])
+                        if target > trained[t]:
+                            trained[t] = target
+                    if top and t not in reached_set:
+                        reached_set.add(t)
+                        reached.append((t, used, now, v))
             oracle.epochs_used = used
             scheduler.finish_uniform(trials, target, values)
             continue
@@ -333,19 +377,32 @@ def _run_single_worker(oracle: Oracle, scheduler: Scheduler, accounting: str, cu
             if scheduler.finished:
                 break
             raise RuntimeError(f"{name}: no job running and suggest() returned None (deadlock)")
-        if not 1 <= job.epoch <= n_epochs:
-            oracle._check_epoch(job.epoch)
-        if job.trial in stopped:
-            raise RuntimeError(f"{name}: suggested trial {job.trial}, which was stopped (STOP is final)")
+        t, target, report_at, every_epoch = job
+        if not 1 <= target <= n_epochs:
+            oracle._check_epoch(target)
+        if t in stopped:
+            raise RuntimeError(f"{name}: suggested trial {t}, which was stopped (STOP is final)")
         started += 1
         if started > max_jobs:
             raise RuntimeError(f"{name}: more than {max_jobs} jobs; scheduler does not terminate")
-        t, target = job.trial, job.epoch
         config = trial_config[t]
         begin = trained[t] if resume else 0
         if begin > target:
             begin = target
-        plain = not job.report_at and not job.every_epoch
+        if not report_at and not every_epoch:  # one report, at the target (ASHA's jobs)
+            if target > begin:
+                now += (target - begin) if cum is None else float(cum[config, target] - cum[config, begin])
+                oracle.epochs_used += target - begin
+                if target > trained[t]:
+                    trained[t] = target
+            value = loss_of(config, target)
+            if target >= max_epoch and t not in reached_set:
+                reached_set.add(t)
+                reached.append((t, oracle.epochs_used, now, value))
+            if on_result(t, target, value) is STOP:
+                stopped.add(t)
+            continue
+        plain = False
         while True:
             epoch = target if plain or begin >= target else _next_report(job, begin)
             if epoch > begin:

@@ -120,3 +120,24 @@ def test_fast_path_agrees_with_the_general_path(accounting, cost):
         a, b = fast.to_json(), slow.to_json()
         a.pop("algorithm"), b.pop("algorithm")
         assert a == b
+
+
+@pytest.mark.parametrize("n_configs", [1, 7, 296, 2**31 + 5])
+def test_block_draws_leave_the_stream_as_single_draws_would(n_configs):
+    """ReplayView.draw serves single uniform draws from a block drawn ahead: every value and the generator's
+    state before any other use of the stream (sample, permutation) equal those of one-by-one draws."""
+    from harness.sim import ReplayView
+
+    pool = make_curveset(n=3, t=4)  # the oracle's table is not read by the draws
+    oracle = Oracle(pool, rng=np.random.default_rng([11, 0]))
+    oracle.n_configs = n_configs
+    view, ref = ReplayView(oracle), np.random.default_rng([11, 0])
+    got, want = [], []
+    for burst in (5, 1, 40, 0, 17, 300):
+        got += [oracle.trial_config[view.draw()] for _ in range(burst)]
+        want += [int(ref.integers(n_configs)) for _ in range(burst)]
+        oracle.sync_rng()  # as sample() and permutation() do
+        assert oracle.rng.bit_generator.state == ref.bit_generator.state
+        got.append(int(oracle.rng.integers(1000)))
+        want.append(int(ref.integers(1000)))
+    assert got == want

@@ -61,11 +61,13 @@ class ASHA(Scheduler):
         # a promotion is a walk from the best unpromoted trial while its rank among all is in the top 1/eta
         self._open: list[list[tuple[float, int, int]]] = [[] for _ in self.rungs]
         self._closed: list[list[tuple[float, int]]] = [[] for _ in self.rungs]
-        # a rung whose candidates cannot be promoted stays so until it gets a new result
-        self._dirty: list[bool] = [False] * len(self.rungs)
+        # a rung whose candidates cannot be promoted stays so until it gets a new result: bit k of _dirty is set
+        # while rung k may have a promotable trial (examined from the highest such rung down)
+        self._dirty = 0
         self.running: dict[int, tuple[int, int]] = {}  # trial -> (rung index of the target, start epoch)
         self.committed = 0
         self.n_new = 0
+        self._max_trials = 10 * view.n_configs  # a pool drawn ten times over ends the run
 
     def _job(self, trial: int, k: int) -> Job:
         return Job(trial, self.rungs[k])
@@ -73,10 +75,10 @@ class ASHA(Scheduler):
     def suggest(self) -> Job | None:
         if self.committed >= self.budget:
             return None
-        for k in range(len(self.rungs) - 2, -1, -1):
-            if not self._dirty[k]:
-                continue
-            self._dirty[k] = False
+        dirty = self._dirty
+        while dirty:
+            k = dirty.bit_length() - 1  # the highest rung that may have a promotable trial
+            dirty ^= 1 << k
             n_top = len(self.results[k]) // self.eta
             if n_top == 0:
                 continue
@@ -87,15 +89,17 @@ class ASHA(Scheduler):
                 if t not in self.running:
                     del opened[j]
                     bisect.insort(closed, (loss, seq))
-                    self._dirty[k] = True  # another candidate may follow
+                    self._dirty = dirty | (1 << k)  # another candidate may follow
                     self.promoted[k].add(t)
                     start = self.rungs[k]
                     self.running[t] = (k + 1, start)
                     self.committed += self.rungs[k + 1] - start
                     return self._job(t, k + 1)
-        if self.view.n_trials >= 10 * self.view.n_configs:
+        self._dirty = 0
+        view = self.view
+        if view.n_trials >= self._max_trials:
             return None
-        t = self.view.draw()
+        t = view.draw()
         self.n_new += 1
         self.running[t] = (0, 0)
         self.committed += self.rungs[0]
@@ -107,7 +111,7 @@ class ASHA(Scheduler):
             del self.running[trial]
             if k < len(self.rungs) - 1:
                 bisect.insort(self._open[k], (loss, len(self.results[k]), trial))
-                self._dirty[k] = True
+                self._dirty |= 1 << k
             self.results[k][trial] = loss
             if epoch >= self.R:
                 self.reached.append((trial, loss))
@@ -115,8 +119,7 @@ class ASHA(Scheduler):
 
     @property
     def finished(self) -> bool:
-        return self.committed >= self.budget and not self.running or (
-            not self.running and self.view.n_trials >= 10 * self.view.n_configs)
+        return not self.running and (self.committed >= self.budget or self.view.n_trials >= self._max_trials)
 
     def incumbent(self) -> int | None:
         """Best trial at R; if no trial reached R within the budget, the best of the highest non-empty rung."""

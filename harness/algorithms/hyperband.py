@@ -90,7 +90,7 @@ class Hyperband(SynchronousScheduler):
         rung = b.rungs[i]
         res = yield Batch.uniform(trials, rung.r_i)
         uniform = isinstance(res, UniformResults) and res.trials is trials
-        losses = res.losses if uniform else [res[t][1] for t in trials]
+        losses = res.values if uniform else [res[t][1] for t in trials]
         self.rounds.append({"run": run, "s": b.s, "i": i, "n_trained": len(trials), "r_i": rung.r_i,
                             "epochs": self.view.epochs_used})
         return stable_top(trials, losses, rung.keep)
