@@ -45,7 +45,7 @@ COLUMN_HELP = {
     "final_vs_base": "returned final value against the baseline's on the same seeds: same, better, or WORSE "
                      "(Wilcoxon signed-rank p < 0.05); a speed-up with a WORSE final is not a saving",
     "final_vs_base_p": "Wilcoxon signed-rank p of the returned final values against the baseline's",
-    "regret": "returned final value's distance to the pool optimum (loss units, >= 0), mean ± SE",
+    "regret": "returned final value's distance to the pool optimum (in the objective's units, >= 0), mean ± SE",
     "returned_opt": "share of runs that returned the pool's best config exactly",
     "near_opt": f"share of runs whose regret is within {NEAR_OPTIMUM:.0%} of the pool's range of final values",
     "in_final_set": "share of runs in which the pool's best config was trained to R",
@@ -55,7 +55,7 @@ COLUMN_HELP = {
     "inrun_r2": "R² of the predictions the algorithm acted on, against the recorded truth, mean ± SE over seeds",
     "inrun_rho": "Spearman rank correlation of those predictions with the truth, mean ± SE over seeds",
     "inrun_n": "predictions acted on per run, mean",
-    "inrun_mae": "mean absolute error of those predictions (loss units), mean over seeds",
+    "inrun_mae": "mean absolute error of those predictions (in the objective's units), mean over seeds",
     "inrun_coverage": "share of truths inside the predictions' stated 95% intervals (predictors with a std)",
     "wrong_stops": "stops/pauses per run whose true value beat the threshold they were compared with, mean",
 }
