@@ -105,9 +105,12 @@ class AlgorithmConfig:
 
     def __post_init__(self) -> None:
         hints = _hints(type(self))
-        for f in dataclasses.fields(self):
+        for f, exact in _specs(type(self)):
             v = getattr(self, f.name)
-            ok, out = _coerce(hints[f.name], v)
+            if type(v) in exact:  # a value of exactly a declared type: nothing to convert
+                ok, out = True, v
+            else:
+                ok, out = _coerce(hints[f.name], v)
             if not ok:
                 raise ConfigError(f"{self.algorithm} setting {f.name} is {v!r}, but must be "
                                   f"{_type_name(hints[f.name])}")
@@ -169,6 +172,22 @@ class AlgorithmConfig:
 @functools.cache
 def _hints(cls: type) -> dict[str, Any]:
     return typing.get_type_hints(cls)
+
+
+_PLAIN = (int, float, bool, str, type(None))
+
+
+@functools.cache
+def _specs(cls: type) -> tuple[tuple[dataclasses.Field, frozenset[type]], ...]:
+    """Each field of ``cls`` with the plain types (int, float, bool, str, None) its annotation names: a value
+    of exactly one of those types needs no conversion (bool is not taken for int, nor int for float)."""
+    hints = _hints(cls)
+    out = []
+    for f in dataclasses.fields(cls):
+        tp = hints[f.name]
+        args = typing.get_args(tp) if typing.get_origin(tp) in (typing.Union, types.UnionType) else (tp,)
+        out.append((f, frozenset(a for a in args if a in _PLAIN)))
+    return tuple(out)
 
 
 def _range_text(lo: Any, hi: Any, lo_open: bool, hi_open: bool) -> str:
