@@ -180,6 +180,7 @@ class CurveSet:
             "ap": ", ".join(f.name for f in self.ap_features()) or "-",
             "epoch_seconds": "yes" if self.epoch_seconds is not None else "no",
             "best_final": float(best),
+            "full_curves": int(self.mask.all(axis=1).sum()),  # configs with a finite objective at every epoch
             "non_finite_configs": int((~self.mask).any(axis=1).sum()),
             "hash": self.content_hash()[:19],
         }

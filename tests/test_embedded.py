@@ -10,7 +10,9 @@ from harness.runner import Cell, run_cell
 
 
 @pytest.mark.parametrize("name,n,t,objective", [("digits_cnn", 200, 20, "val_acc"),
-                                                ("shakespeare_lstm", 48, 15, "val_loss")])
+                                                ("shakespeare_lstm", 48, 15, "val_loss"),
+                                                ("cifar10_cudaconvnet_small", 120, 25, "val_acc"),
+                                                ("ptb_lstm_small", 120, 30, "val_loss")])
 def test_embedded_dataset(name, n, t, objective):
     cs = load_dataset(name, nan_policy="error")  # verifies the content hash too
     assert (cs.n_configs, cs.n_epochs, cs.objective) == (n, t, objective)
@@ -25,3 +27,15 @@ def test_demo_main_job_runs(capsys):
     assert main(["demo", "-q", "--seeds", "0-1", "-a", "hyperband", "-a", "swift"]) == 0
     out = capsys.readouterr().out
     assert "dataset digits_cnn: 200 configs x 20 epochs" in out and "| swift[" in out
+
+
+@pytest.mark.parametrize("name", ["cifar10_cudaconvnet_small", "ptb_lstm_small"])
+def test_baker_space_populations_have_full_curves(name, capsys):
+    """Issue 16: at least 100 configurations with full curves from Baker's spaces, made by generate on the CPU
+    (its settings in provenance), with per-epoch seconds; `harness datasets describe` says so."""
+    cs = load_dataset(name, nan_policy="error")
+    assert cs.describe()["full_curves"] >= 100
+    assert cs.provenance["generate_settings"]["name"] == name and cs.provenance["device"] == "cpu"
+    assert cs.epoch_seconds is not None and (cs.epoch_seconds > 0).all()
+    assert main(["datasets", "describe", name]) == 0
+    assert "full_curves          120" in capsys.readouterr().out
