@@ -50,3 +50,10 @@ def test_rerun_reuses_finished_units(tmp_path, shared_curves):
     second = reproduce(["swift_mlpf"], tmp_path, quick=True, n_jobs=1, progress=False)
     assert second == first
     assert all(p.stat().st_mtime_ns == t for p, t in stamp.items())  # loaded, not recomputed
+
+
+def test_reproduce_help_lists_every_experiment():
+    from harness.cli.reproduce import EXPERIMENT_NAMES
+    from harness.reproduce import EXPERIMENTS
+
+    assert tuple(EXPERIMENT_NAMES) == tuple(EXPERIMENTS)

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import argparse
 
+#: the experiments of conf/reproduce (kept here so that --help imports nothing heavy; a test checks it against
+#: harness.reproduce.EXPERIMENTS)
+EXPERIMENT_NAMES = ("swift_mlpf", "table1", "table2", "fig3", "fig3_lce", "targets", "targets_n400", "fig4", "fig6",
+                    "swift_more", "ablation", "predict_check", "fhyperband_study", "adapters")
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     rp = sub.add_parser("reproduce", help="rebuild results/: the paper tables and figures (conf/reproduce/*.yaml)")
-    rp.add_argument("experiments", nargs="*", help="subset of: swift_mlpf table1 table2 fig3 fig3_lce targets "
-                                                    "targets_n400 fig4 fig6 swift_more (default: all)")
+    rp.add_argument("experiments", nargs="*", help=f"subset of: {' '.join(EXPERIMENT_NAMES)} (default: all)")
     rp.add_argument("--out-dir", default="results")
     rp.add_argument("--quick", action="store_true", help="reduced settings (the CI test)")
     rp.add_argument("--jobs", type=int, default=-1, help="joblib processes (default: all cores)")
