@@ -72,6 +72,11 @@ def _dataset(name: str, nan_policy: str, pad_to: int | None = None) -> CurveSet:
     return _CACHE[key]
 
 
+def remember_dataset(name: str, nan_policy: str, cs: CurveSet) -> None:
+    """Let cells of ``name`` use ``cs``, already loaded by the caller (so it is read, and warned about, once)."""
+    _CACHE.setdefault((name, nan_policy, None), cs)
+
+
 def run_cell(cell: Cell, curves: CurveSet | None = None) -> RunRecord:
     cs = curves if curves is not None else _dataset(cell.dataset, cell.nan_policy, cell.pad_to)
     sched = make_scheduler(cs, cell.algorithm, cell.params)

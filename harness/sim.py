@@ -26,6 +26,10 @@ from .store import CurveSet
 log = logging.getLogger(__name__)
 
 
+#: (dataset, pool size, sample size) already warned about sampling with replacement
+_WARNED: set[tuple[str, int, int]] = set()
+
+
 class UnpaidEpochError(LookupError):
     """A scheduler asked for the value of an epoch it has not paid for."""
 
@@ -114,7 +118,11 @@ class Oracle:
         if self._draws:
             self.sync_rng()
         if n > self.n_configs:
-            log.warning("asked for %d configs from a pool of %d: sampling with replacement", n, self.n_configs)
+            key = (self.curves.name, self.n_configs, n)
+            if key not in _WARNED:  # once per process, not once per seed
+                _WARNED.add(key)
+                log.warning("%s: asked for %d configs from a pool of %d: sampling with replacement",
+                            self.curves.name, n, self.n_configs)
             rows = self.rng.choice(self.n_configs, size=n, replace=True)
         else:
             rows = self.rng.choice(self.n_configs, size=n, replace=False)

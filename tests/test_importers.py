@@ -174,5 +174,18 @@ def test_cli_quiet_keeps_warnings(tmp_path, caplog):
     (tmp_path / "curves.csv").write_text("config_id,epoch,loss\n" + rows)
     (tmp_path / "dataset.json").write_text(json.dumps({"metrics": {"loss": "min"}, "objective": "loss"}))
     with caplog.at_level("WARNING"):
-        assert main(["replay", "-d", str(tmp_path), "--seeds", "0", "-q", "--eta", "3"]) == 0
-    assert "sampling with replacement" in caplog.text
+        assert main(["replay", "-d", str(tmp_path), "--seeds", "0-4", "-q", "--eta", "3"]) == 0
+    assert caplog.text.count("sampling with replacement") == 1  # said once, not once per seed
+
+
+def test_replay_reads_a_folder_once(tmp_path, caplog):
+    """The replay command loads a dataset folder once: a warning about its data is said once."""
+    from harness.cli import main
+
+    rows = "".join(f"{c},{e},{1 / e + (c == 'b')},{10 * e}\n" for c in "ab" for e in range(1, 4))
+    write(tmp_path, curves="config_id,epoch,loss,sec\n" + rows)
+    (tmp_path / "dataset.json").write_text(json.dumps({"metrics": {"loss": "min"}, "objective": "loss",
+                                                       "seconds_column": "sec"}))
+    with caplog.at_level("WARNING"):
+        assert main(["replay", "-d", str(tmp_path), "--seeds", "0-3", "-q", "--R", "3", "--eta", "3"]) == 0
+    assert caplog.text.count("cumulative") == 1

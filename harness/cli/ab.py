@@ -35,10 +35,11 @@ def run(args: argparse.Namespace) -> int:
     from ..metrics import bootstrap_ci, paired_test, summarize
     from ..reporting.replay import inrun as _inrun
     from ..reporting.replay import write_jsonl
-    from ..runner import Cell, parse_seeds, run_cells
+    from ..runner import Cell, parse_seeds, remember_dataset, run_cells
 
     seeds = parse_seeds(args.seeds, option="--seeds")
     cs = load_dataset(args.dataset, nan_policy=args.nan_policy)
+    remember_dataset(args.dataset, args.nan_policy, cs)
     check_run_options(args, cs.n_epochs)
     a_name, b_name = args.a, args.b if args.b != args.a else f"{args.b}@B"
     if args.a == args.b:

@@ -93,10 +93,11 @@ def run(args: argparse.Namespace) -> int:
     from ..config import parse_set
     from ..datasets import load_dataset
     from ..reporting.replay import legend, plot_anytime, summary_table, to_markdown, write_jsonl
-    from ..runner import parse_seeds, run_cells
+    from ..runner import parse_seeds, remember_dataset, run_cells
 
     parse_seeds(args.seeds, option="--seeds")
     cs = load_dataset(args.dataset, nan_policy=args.nan_policy)
+    remember_dataset(args.dataset, args.nan_policy, cs)
     check_run_options(args, cs.n_epochs)
     algos = list(dict.fromkeys(args.algorithm or ["hyperband"]))
     if args.baseline and args.baseline not in algos:
