@@ -26,7 +26,9 @@ from .runner import Cell, run_cell
 
 CONF_DIR = REPO_ROOT / "conf" / "reproduce"
 EXPERIMENTS = ("swift_mlpf", "table1", "table2", "fig3", "fig3_lce", "targets", "targets_n400", "fig4", "fig6",
-               "swift_more", "ablation", "predict_check", "fhyperband_study", "adapters")
+               "swift_more", "ablation", "predict_check", "fhyperband_study", "adapters", "fhb_mlpf")
+#: algorithm names of an experiment that stand for an algorithm with the QSVR predictor
+QSVR_INSTANCES = ("swift_qsvr", "fhyperband_qsvr")
 
 
 def load_config(name: str, quick: bool = False, overrides: list[str] | None = None) -> dict[str, Any]:
@@ -136,13 +138,15 @@ def _units(cfg: dict[str, Any]) -> list[tuple[Callable[..., Any], tuple[Any, ...
     else:
         from .algorithms import build_configs
 
-        # "swift_qsvr" is Swift with the QSVR predictor (settings from the experiment's qsvr block)
-        instances = ["swift@qsvr" if a == "swift_qsvr" else a for a in cfg["algorithms"]]
+        # "swift_qsvr" / "fhyperband_qsvr" are Swift / f-Hyperband with the QSVR predictor (settings from the
+        # experiment's qsvr block)
+        qsvr = [a[: -len("_qsvr")] for a in cfg["algorithms"] if a in QSVR_INSTANCES]
+        instances = [f"{a[: -len('_qsvr')]}@qsvr" if a in QSVR_INSTANCES else a for a in cfg["algorithms"]]
         # an experiment's params may name algorithms that its --quick variant leaves out
         bases = {i.split("@")[0] for i in instances} | set(instances)
         settings = {k: v for k, v in cfg["params"].items() if "." not in k or k.rsplit(".", 1)[0] in bases}
-        if "swift@qsvr" in instances:
-            settings.update({f"swift@qsvr.{k}": v for k, v in {"predictor": "qsvr", **cfg.get("qsvr", {})}.items()})
+        for a in qsvr:
+            settings.update({f"{a}@qsvr.{k}": v for k, v in {"predictor": "qsvr", **cfg.get("qsvr", {})}.items()})
         configs = build_configs(instances, settings, option=f"conf/reproduce/{cfg['experiment']}.yaml params")
         from .adapters import is_adapter
 

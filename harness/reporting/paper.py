@@ -132,6 +132,17 @@ QSVR-as-predictor pipeline, not quantum hardware.
 
 {_read(out, 'swift_mlpf')}
 
+## f-Hyperband with ν-SVR and QSVR on MLPF: in-run accuracy of the predictions it acted on (issue 17)
+
+One Hyperband iteration at R=100, η=2, d=15 (so that the SRMs act within it), 10 seeds; QSVR by simulated
+annealing at 100 reads × 50 sweeps (`conf/reproduce/fhb_mlpf.yaml`). `inrun_r2` / `inrun_rho` score every
+prediction f-Hyperband compared with a threshold against the recorded value it stood for (the engine scores
+them after the run). Baker's Algorithm 2 predicts a trial's value at the rung's epoch r from every observed
+length τ < r, with models trained on only d = 15 curves of that rung, so most predictions come from short
+prefixes and are poor (compare the offline R² of Fig. 3); a trial stops only when the predicted probability
+that it ends below the threshold reaches Δ = 0.95, which such uncertain models rarely give.
+
+{_read(out, 'fhb_mlpf')}
 ## Baker Table 1: model zoo, 25% of the curve, 100 training configs
 
 Paper:
