@@ -26,7 +26,6 @@ import enum
 from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
 
 import numpy as np
@@ -188,9 +187,8 @@ class UniformJobs(Sequence[Job]):
         return (Job(t, e) for t in self.trials)
 
 
-@dataclass(frozen=True)
-class Batch:
-    """A set of jobs run to completion before the program continues (a synchronous barrier)."""
+class Batch(NamedTuple):
+    """A set of jobs run to completion before the program continues (a synchronous barrier); immutable."""
 
     jobs: Sequence[Job]
     on_checkpoint: Callable[[int, int, float], Decision] | None = None
@@ -199,7 +197,10 @@ class Batch:
     def uniform(cls, trials: list[int], epoch: int) -> Batch:
         """Train every one of ``trials`` to ``epoch``, with no intermediate report (a Hyperband rung). The
         engine may run such a batch in one go (``SynchronousScheduler.take_uniform``)."""
-        return cls(UniformJobs(trials if isinstance(trials, list) else list(trials), epoch))
+        return _new_batch(cls, (UniformJobs(trials if type(trials) is list else list(trials), epoch), None))
+
+
+_new_batch = tuple.__new__
 
 
 Results = Mapping[int, tuple[int, float]]

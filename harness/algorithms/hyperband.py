@@ -43,6 +43,10 @@ def resolve_R(R: int | None, view: TrialView, algorithm: str) -> int:
     return R
 
 
+#: what a Hyperband round records (run, bracket, rung index, trials trained, rung epoch, epochs charged so far)
+ROUND_KEYS = ("run", "s", "i", "n_trained", "r_i", "epochs")
+
+
 class Hyperband(SynchronousScheduler):
     """Li et al. Hyperband with the SPEC 1.2 integer-epoch convention; ``n_runs`` consecutive iterations."""
 
@@ -60,7 +64,7 @@ class Hyperband(SynchronousScheduler):
         self.eta, self.n_runs = self.config.eta, self.config.n_runs
         self.reset_between_runs = getattr(self.config, "reset_between_runs", False)
         self.R = self.config.R
-        self.rounds: list[dict[str, Any]] = []
+        self.rounds: list[dict[str, Any] | tuple[int, ...]] = []
 
     def start(self, view: TrialView, rng: Any) -> None:
         self.R = self.max_epoch = resolve_R(self.config.R, view, self.name)
@@ -91,12 +95,11 @@ class Hyperband(SynchronousScheduler):
         res = yield Batch.uniform(trials, rung.r_i)
         uniform = isinstance(res, UniformResults) and res.trials is trials
         losses = res.values if uniform else [res[t][1] for t in trials]
-        self.rounds.append({"run": run, "s": b.s, "i": i, "n_trained": len(trials), "r_i": rung.r_i,
-                            "epochs": self.view.epochs_used})
+        self.rounds.append((run, b.s, i, len(trials), rung.r_i, self.view.epochs_used))  # a dict in log_record
         return stable_top(trials, losses, rung.keep)
 
     def log_record(self) -> list[dict[str, Any]]:
-        return self.rounds
+        return [r if isinstance(r, dict) else dict(zip(ROUND_KEYS, r, strict=True)) for r in self.rounds]
 
 
 class SuccessiveHalving(Hyperband):

@@ -41,7 +41,7 @@ def test_rungs_keep_the_best_observed(fake):
     sched = Hyperband(R=20, eta=3)
     oracle, trace = simulate(fake, sched, seed=1)
     # every bracket's survivors at R are the best at the previous rung among those trained there
-    assert {r["r_i"] for r in sched.rounds} == {2, 7, 20}  # 20/9 -> 2, 20/3 -> 7
+    assert {r["r_i"] for r in sched.log_record()} == {2, 7, 20}  # 20/9 -> 2, 20/3 -> 7
     inc = sched.incumbent()
     reached = [t for t, *_ in trace.reached]
     losses = fake.loss()[[oracle.config(t) for t in reached], 19]
