@@ -38,6 +38,12 @@ def test_quick_reproduce_builds_results(tmp_path, shared_curves, capsys):
     assert "QUICK run" in readme and "2926.3 ± 39.9" in readme and "97.22 ± 0.31" in readme
     t1 = pd.read_csv(tmp_path / "table1.csv")
     assert set(t1.method) == {"nusvr", "ols", "blr", "rf"}
+    # the f-Hyperband study's run records keep their per-run statistics but not the decision traces (which
+    # made the full-size file hundreds of MB)
+    fhb = [json.loads(line) for line in (tmp_path / "fhyperband_study_runs.jsonl").read_text().splitlines()]
+    traced = [r for r in fhb if r["algorithm"] == "fhyperband"]
+    assert traced and all("trace" not in r["extra"] and r["extra"]["trace_decisions"] > 0 for r in traced)
+    assert all("_stats" in r["extra"] for r in traced)
 
 
 def test_rerun_reuses_finished_units(tmp_path, shared_curves):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -76,13 +77,19 @@ def _per_run_epochs(rec: RunRecord) -> list[int]:
     return [b - a for a, b in zip([0, *cum[:-1]], cum, strict=True)]
 
 
+def _without_trace(rec: RunRecord) -> RunRecord:
+    if "trace" not in rec.extra:
+        return rec
+    extra = {k: v for k, v in rec.extra.items() if k != "trace"}
+    return replace(rec, extra={**extra, "trace_decisions": len(rec.extra["trace"])})
+
+
 def _variant(cfg: dict[str, Any], name: str) -> dict[str, Any]:
     return {**cfg["base"], **cfg["variants"][name]}
 
 
 def write_fhb_study(cfg: dict[str, Any], recs: list[RunRecord], out: Path) -> dict[str, Any]:
     name = cfg["experiment"]
-    write_jsonl(recs, out / f"{name}_runs.jsonl")
     # cells come in (f-Hyperband, Hyperband) pairs in the order of reproduce.fhb_study_cells
     from ..reproduce import fhb_study_cells
 
@@ -96,6 +103,9 @@ def write_fhb_study(cfg: dict[str, Any], recs: list[RunRecord], out: Path) -> di
             cs = load_dataset(fc.dataset)
             tables[key] = (cs.pad_to(fc.pad_to) if fc.pad_to else cs).loss()
         fr.extra["_stats"] = trace_stats(fr, tables[key])
+    # the run records without their decision traces (the traces of 40 runs would make the file hundreds of MB;
+    # `harness replay ... --set trace=true --out FILE` writes them for any one run), with the per-run statistics
+    write_jsonl([_without_trace(r) for r in recs], out / f"{name}_runs.jsonl")
     rows = []
     for (ds, variant), pairs in groups.items():
         sp = np.array([h.epochs / f.epochs for f, h in pairs])
