@@ -24,9 +24,9 @@ from typing import Any
 import pandas as pd
 
 from .config import AlgorithmConfig
-from .datasets import REPO_ROOT, load_dataset
+from .datasets import REPO_ROOT
 from .metrics import RunRecord
-from .runner import BACKENDS, Cell, run_cells
+from .runner import BACKENDS, Cell, cached_dataset, run_cells
 
 log = logging.getLogger(__name__)
 SUITE_DIR = REPO_ROOT / "conf" / "bench"
@@ -120,7 +120,7 @@ def plan(suite: Suite) -> list[tuple[str, str, Cell]]:
     version = code_version()
     out = []
     for ds in suite.datasets:
-        cs = load_dataset(ds)
+        cs = cached_dataset(ds)
         pad = suite.pad_to.get(ds)
         h = (cs.pad_to(pad) if pad else cs).content_hash()
         for acc in suite.accounting:

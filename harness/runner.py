@@ -62,8 +62,9 @@ class Cell:
 _CACHE: dict[tuple[str, str, int | None], CurveSet] = {}
 
 
-def _dataset(name: str, nan_policy: str, pad_to: int | None = None) -> CurveSet:
-    """Loaded (and padded) once per process: its loss, finiteness and content hash are cached on it."""
+def cached_dataset(name: str, nan_policy: str = "drop", pad_to: int | None = None) -> CurveSet:
+    """Loaded (and padded) once per process: its loss, finiteness and content hash are cached on it (and a
+    warning about its data is said once)."""
     key = (name, nan_policy, pad_to)
     if key not in _CACHE:
         base = _CACHE.get((name, nan_policy, None)) or load_dataset(name, nan_policy=nan_policy)
@@ -78,7 +79,7 @@ def remember_dataset(name: str, nan_policy: str, cs: CurveSet) -> None:
 
 
 def run_cell(cell: Cell, curves: CurveSet | None = None) -> RunRecord:
-    cs = curves if curves is not None else _dataset(cell.dataset, cell.nan_policy, cell.pad_to)
+    cs = curves if curves is not None else cached_dataset(cell.dataset, cell.nan_policy, cell.pad_to)
     sched = make_scheduler(cs, cell.algorithm, cell.params)
     oracle, trace = simulate(cs, sched, seed=cell.seed, accounting=cell.accounting, workers=cell.workers,
                              cost=cell.cost)
@@ -126,7 +127,7 @@ def run_cells(cells: Sequence[Cell], *, backend: str = "sequential", n_jobs: int
         size = max(1, -(-len(rest) // (4 * workers)))
         chunks = [rest[i:i + size] for i in range(0, len(rest), size)]
         # the parent's loaded curve sets travel with the chunks: a worker never re-imports a dataset
-        loaded = {_key(c): _dataset(*_key(c)) for c in rest}
+        loaded = {_key(c): cached_dataset(*_key(c)) for c in rest}
         par = Parallel(n_jobs=workers, return_as="generator")
         jobs = (delayed(_run_chunk)(c, {k: loaded[k] for k in {_key(x) for x in c}}) for c in chunks)
         out = [first]
