@@ -15,7 +15,7 @@ from .protocol import Task, run_protocol
 
 EXPERIMENTS = ("table1", "table2", "fig3", "table8", "targets", "ablation")
 #: issue #18's ablation: which step of the SRM pipeline loses accuracy on spiky curves
-ABLATION_FRACTIONS = (25, 40, 60)
+ABLATION_FRACTIONS = (25, 40, 60, 80)
 TABLE1_METHODS = ("nusvr", "ols", "blr", "rf")
 TABLE2_SETS = ("HP", "AP", "TS", "AP+HP", "TS+HP", "TS+AP", "TS+AP+HP")
 FIG3_METHODS = ("nusvr", "blr", "lastseen")
@@ -47,11 +47,12 @@ def tasks_for(experiment: str, cs: CurveSet, *, fractions: tuple[float, ...] = F
     if experiment == "targets":
         return [Task("nusvr", feats, 25, t) for t in TARGETS] + [Task("lastseen", "TS", 25)]
     if experiment == "ablation":
-        raw = (("clip_features", None),)
+        raw, flat = (("clip_features", None),), (("level_tol", None),)
         out = []
         for f in fractions:
-            out += [Task("nusvr", "TS", f), Task("nusvr", "TS", f, options=raw), Task("nusvr", "PREFIX", f),
-                    Task("nusvr", "PREFIX", f, options=raw), Task("blr", "TS", f), Task("blr", "TS", f, options=raw),
+            out += [Task("nusvr", "TS", f), Task("nusvr", "TS", f, options=flat), Task("nusvr", "TS", f, options=raw),
+                    Task("nusvr", "PREFIX", f), Task("nusvr", "PREFIX", f, options=raw), Task("blr", "TS", f),
+                    Task("blr", "TS", f, options=flat), Task("blr", "TS", f, options=raw),
                     Task("swift_svr", "PREFIX", f), Task("lastseen", "TS", f)]
         return out
     methods = FIG3_METHODS + (("lce",) if with_lce else ())

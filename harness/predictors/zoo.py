@@ -23,6 +23,7 @@ from sklearn.svm import NuSVR
 
 from . import SEARCH_BUDGETS, TARGETS  # noqa: F401  (re-exported)
 from .base import PointPredictor
+from .features import ts_features
 
 
 def _clip_bounds(Xs: np.ndarray, margin: float) -> tuple[np.ndarray, np.ndarray]:
@@ -31,24 +32,87 @@ def _clip_bounds(Xs: np.ndarray, margin: float) -> tuple[np.ndarray, np.ndarray]
     return lo - margin * span, hi + margin * span
 
 
+def _level_columns(X: np.ndarray, col: int) -> np.ndarray | None:
+    """The columns that carry a curve's level besides its last value ``col``: the earlier prefix values
+    and the prefix mean, when X starts with Baker's TS block of a ``col + 1`` epoch prefix (checked on the
+    rows: the differences, mean and std columns must be those of the prefix). None for any other layout
+    (raw prefixes, HP/AP only), which is then winsorized column by column."""
+    tau = col + 1
+    width = tau + max(tau - 1, 0) + max(tau - 2, 0) + 2
+    if tau < 2 or col < 0 or X.shape[1] < width or not np.allclose(ts_features(X[:, :tau]), X[:, :width]):
+        return None
+    return np.r_[np.arange(tau - 1), width - 2]
+
+
+class _Winsorizer:
+    """Winsorizes z-scored query features to the training range widened by ``margin`` of it (issue #18).
+
+    With ``level_tol`` (and a TS layout, see :func:`_level_columns`), a curve keeps its level: a query whose
+    shape, its prefix values and mean minus its last value, lies inside the winsorizing bounds of the training
+    shapes widened by a further ``level_tol`` times their span is a known shape at a new level (an MNIST CNN
+    that never left chance, a slow learner), so only its shape is winsorized and its last value stays as seen.
+    A query whose shape is further out (a loss spike, a divergence) is winsorized column by column, as every
+    query is with ``level_tol=None``. Winsorizing the level too made such CNNs look healthy, and a model on
+    them lose to the last seen value (results/ablation.md)."""
+
+    def __init__(self, X: np.ndarray, Xs: np.ndarray, margin: float, scale: _Scaler | None = None,
+                 level: tuple[np.ndarray, int, float] | None = None):
+        self.lo, self.hi = _clip_bounds(Xs, margin)
+        self.level, self.scale = level, scale
+        if level is not None:
+            cols, col, tol = level
+            D = X[:, cols] - X[:, [col]]
+            dmin, dmax = D.min(axis=0), D.max(axis=0)
+            span = dmax - dmin
+            self.dlo, self.dhi = dmin - margin * span, dmax + margin * span
+            self.shape_lo, self.shape_hi = self.dlo - tol * span, self.dhi + tol * span
+            self.level_lo, self.level_hi = self.lo.copy(), self.hi.copy()
+            self.level_lo[cols], self.level_hi[cols] = -np.inf, np.inf
+            self.level_lo[col], self.level_hi[col] = -np.inf, np.inf
+
+    def __call__(self, X: np.ndarray, Xs: np.ndarray) -> np.ndarray:
+        out = np.clip(Xs, self.lo, self.hi)
+        if self.level is None or self.scale is None:
+            return out
+        cols, col, _ = self.level
+        D = X[:, cols] - X[:, [col]]
+        keep = ((D >= self.shape_lo) & (D <= self.shape_hi)).all(axis=1)
+        if keep.any():
+            Xl, Dk = X[keep].copy(), D[keep]
+            Dw = np.clip(Dk, self.dlo, self.dhi)
+            Xl[:, cols] = np.where(Dw != Dk, Dw + Xl[:, [col]], Xl[:, cols])
+            out[keep] = np.clip(self.scale.z(Xl), self.level_lo, self.level_hi)
+        return out
+
+
 class _Scaler:
     """z-score with the training set's mean and std (constant columns -> 0); with ``clip`` (a margin), a
-    query's features are also winsorized to the training range widened by ``clip`` times that range, so that
-    a test prefix far outside every training prefix (a loss spike) cannot make a linear model extrapolate
-    (issue #18; results/ablation.md measures each step). A margin of 5% keeps MLPF's gains and loses less
-    where extrapolation helps (MNIST CNNs at 60% of the curve) than no margin."""
+    query's features are also winsorized (:class:`_Winsorizer`) so that a test prefix far outside every
+    training prefix (a loss spike) cannot make a linear model extrapolate (issue #18; results/ablation.md
+    measures each step). A margin of 5% keeps MLPF's gains and loses less where extrapolation helps (MNIST
+    CNNs at 60% of the curve) than no margin. ``level_tol`` and ``col`` keep a query's level
+    (:class:`_Winsorizer`)."""
 
-    def __init__(self, X: np.ndarray, clip: float | None = 0.05):
+    def __init__(self, X: np.ndarray, clip: float | None = 0.05, level_tol: float | None = None, col: int = -1):
         self.mu = X.mean(axis=0)
         sd = X.std(axis=0)
         self.sd = np.where(sd > 1e-12, sd, np.inf)
         self.clip = clip
+        cols = _level_columns(X, col % X.shape[1]) if level_tol is not None and X.shape[1] else None
+        self.level = None if cols is None else (cols, col % X.shape[1], float(level_tol))
         if clip is not None:
-            self.lo, self.hi = _clip_bounds((X - self.mu) / self.sd, clip)
+            self.winsorizer = self.fit_winsorizer(X, self.z(X))
+
+    def z(self, X: np.ndarray) -> np.ndarray:
+        return (X - self.mu) / self.sd
+
+    def fit_winsorizer(self, X: np.ndarray, Xs: np.ndarray) -> _Winsorizer:
+        """A winsorizer fitted on the rows ``X`` (z-scored: ``Xs``) of this scaler's training set."""
+        return _Winsorizer(X, Xs, self.clip, self, self.level)
 
     def __call__(self, X: np.ndarray) -> np.ndarray:
-        Xs = (X - self.mu) / self.sd
-        return np.clip(Xs, self.lo, self.hi) if self.clip is not None else Xs
+        Xs = self.z(X)
+        return self.winsorizer(X, Xs) if self.clip is not None else Xs
 
 
 def _center_scale(z: np.ndarray) -> tuple[float, float]:
@@ -58,24 +122,32 @@ def _center_scale(z: np.ndarray) -> tuple[float, float]:
 
 
 def _cv_r2(est: BaseEstimator, Xs: np.ndarray, y: np.ndarray, base: np.ndarray,
-           folds: list[tuple[np.ndarray, np.ndarray]], clip: float | None = 0.05) -> float:
+           folds: list[tuple[np.ndarray, np.ndarray]], held_out: list[np.ndarray]) -> float:
     """Mean K-fold R^2 of ``y`` when ``est`` is fitted to the z-scored ``y - base`` (base 0: the final value
     itself; base = last seen value: the delta target). Scores are on the scale of ``y`` whatever the target,
-    so targets compete fairly. With ``clip``, held-out features are winsorized to the fold's training range,
-    as queries are after the final fit."""
+    so targets compete fairly. ``held_out`` holds each fold's held-out features, winsorized by the fold's
+    training rows as queries are after the final fit (:func:`_held_out`)."""
     z = y - base
     mu, sd = _center_scale(z)
     zs = (z - mu) / sd
     scores = []
-    for tr, te in folds:
+    for (tr, te), Xte in zip(folds, held_out, strict=True):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             m = clone(est).fit(Xs[tr], zs[tr])
-        Xte = np.clip(Xs[te], *_clip_bounds(Xs[tr], clip)) if clip is not None else Xs[te]
         pred = m.predict(Xte) * sd + mu + base[te]
         ss = np.sum((y[te] - y[te].mean()) ** 2)
         scores.append(1 - np.sum((y[te] - pred) ** 2) / ss if ss > 0 else -np.sum((y[te] - pred) ** 2))
     return float(np.mean(scores))
+
+
+def _held_out(scaler: _Scaler, X: np.ndarray, Xs: np.ndarray,
+              folds: list[tuple[np.ndarray, np.ndarray]]) -> list[np.ndarray]:
+    """Each fold's held-out rows of the z-scored ``Xs``, winsorized by the fold's training rows (when the
+    scaler winsorizes), computed once for all candidates."""
+    if scaler.clip is None:
+        return [Xs[te] for _, te in folds]
+    return [scaler.fit_winsorizer(X[tr], Xs[tr])(X[te], Xs[te]) for tr, te in folds]
 
 
 def _folds(n: int, k: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -97,22 +169,28 @@ class _Searched(BaseEstimator, RegressorMixin):
 
     Subclasses list their constructor parameters explicitly (scikit-learn's ``get_params`` reads the
     signature) and pass the shared ones on: ``n_search`` draws, ``cv`` folds, ``seed``, ``target`` (one
-    of :data:`TARGETS`), ``col`` (the last-seen-value column of X, used by the delta target) and
+    of :data:`TARGETS`), ``col`` (the last-seen-value column of X, used by the delta target),
     ``clip_features`` (winsorize query features to the training range widened by this share of it, None: off;
-    see :class:`_Scaler`).
+    see :class:`_Scaler`) and ``level_tol`` (a query with a training-like shape keeps its level; the
+    choice 1.0 is measured in results/ablation.md, None winsorizes every column; see :class:`_Winsorizer`).
     """
 
     def __init__(self, *, n_search: int, cv: int = 3, seed: int = 0, target: str = "final", col: int = -1,
-                 clip_features: float | None = 0.05):
+                 clip_features: float | None = 0.05,
+                 level_tol: float | None = 1.0):
         self.n_search = n_search
         self.cv = cv
         self.seed = seed
         self.target = target
         self.col = col
         self.clip_features = clip_features
+        self.level_tol = level_tol
 
     def _candidates(self, rng: np.random.Generator) -> list[BaseEstimator]:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def _scaler(self, X: np.ndarray) -> _Scaler:
+        return _Scaler(X, self.clip_features, self.level_tol, self.col)
 
     def _base(self, X: np.ndarray, target: str) -> np.ndarray:
         return X[:, self.col].copy() if target == "delta" else np.zeros(len(X))
@@ -121,10 +199,14 @@ class _Searched(BaseEstimator, RegressorMixin):
         X, y = np.asarray(X, float), np.asarray(y, float)
         if self.target not in TARGETS:
             raise ValueError(f"target is {self.target!r}, but must be one of {TARGETS}")
+        for name in ("clip_features", "level_tol"):
+            v = getattr(self, name)
+            if v is not None and not (isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0):
+                raise ValueError(f"{name} is {v!r}, but must be None (off) or a number >= 0")
         if self.target != "final" and not -X.shape[1] <= self.col < X.shape[1]:
             raise ValueError(f"target {self.target!r} reads the last seen value from column {self.col}, "
                              f"but X has {X.shape[1]} columns")
-        self.xs_ = _Scaler(X, self.clip_features)
+        self.xs_ = self._scaler(X)
         Xs = self.xs_(X)
         rng = np.random.default_rng(self.seed)
         cands = self._candidates(rng)
@@ -135,10 +217,11 @@ class _Searched(BaseEstimator, RegressorMixin):
             self.cv_scores_by_target_: dict[str, float] = {}
         else:
             folds = _folds(len(y), self.cv, self.seed)
+            held_out = _held_out(self.xs_, X, self.xs_.z(X), folds)
             self.cv_score_, self.cv_scores_by_target_ = -np.inf, {}
             for t in targets:
                 base = self._base(X, t)
-                scores = [_cv_r2(c, Xs, y, base, folds, self.clip_features) for c in cands]
+                scores = [_cv_r2(c, Xs, y, base, folds, held_out) for c in cands]
                 i = int(np.nanargmax(scores))
                 self.cv_scores_by_target_[t] = float(scores[i])
                 if scores[i] > self.cv_score_:  # ties keep the first target, i.e. the SPEC default "final"
@@ -166,7 +249,7 @@ class _Searched(BaseEstimator, RegressorMixin):
         """Refit with the selected hyperparameters and target (no search): used by LOOCV."""
         X = np.asarray(X, float)
         new = clone(self)
-        new.xs_, new.target_ = _Scaler(X, self.clip_features), self.target_
+        new.xs_, new.target_ = new._scaler(X), self.target_
         new._fit_best(self.model_, X, new.xs_(X), np.asarray(y, float))
         return new
 
@@ -175,8 +258,10 @@ class NuSVRPred(_Searched):
     """nu-SVR, kernel linear or RBF, C ~ LogU(1e-5, 10), nu ~ U(0.01, 0.99), gamma ~ LogU(1e-5, 10)."""
 
     def __init__(self, *, kernel: str = "auto", n_search: int = 100, cv: int = 3, seed: int = 0,
-                 target: str = "final", col: int = -1, clip_features: float | None = 0.05):
-        super().__init__(n_search=n_search, cv=cv, seed=seed, target=target, col=col, clip_features=clip_features)
+                 target: str = "final", col: int = -1, clip_features: float | None = 0.05,
+                 level_tol: float | None = 1.0):
+        super().__init__(n_search=n_search, cv=cv, seed=seed, target=target, col=col, clip_features=clip_features,
+                         level_tol=level_tol)
         self.kernel = kernel
 
     def _candidates(self, rng: np.random.Generator) -> list[BaseEstimator]:
@@ -202,24 +287,30 @@ class NuSVRLinear(NuSVRPred):
     """nu-SVR with the linear kernel only."""
 
     def __init__(self, *, kernel: str = "linear", n_search: int = 100, cv: int = 3, seed: int = 0,
-                 target: str = "final", col: int = -1, clip_features: float | None = 0.05):
-        super().__init__(kernel=kernel, n_search=n_search, cv=cv, seed=seed, target=target, col=col, clip_features=clip_features)
+                 target: str = "final", col: int = -1, clip_features: float | None = 0.05,
+                 level_tol: float | None = 1.0):
+        super().__init__(kernel=kernel, n_search=n_search, cv=cv, seed=seed, target=target, col=col, clip_features=clip_features,
+                         level_tol=level_tol)
 
 
 class NuSVRRBF(NuSVRPred):
     """nu-SVR with the RBF kernel only."""
 
     def __init__(self, *, kernel: str = "rbf", n_search: int = 100, cv: int = 3, seed: int = 0,
-                 target: str = "final", col: int = -1, clip_features: float | None = 0.05):
-        super().__init__(kernel=kernel, n_search=n_search, cv=cv, seed=seed, target=target, col=col, clip_features=clip_features)
+                 target: str = "final", col: int = -1, clip_features: float | None = 0.05,
+                 level_tol: float | None = 1.0):
+        super().__init__(kernel=kernel, n_search=n_search, cv=cv, seed=seed, target=target, col=col, clip_features=clip_features,
+                         level_tol=level_tol)
 
 
 class OLSPred(_Searched):
     """Ordinary least squares (linear) or kernel least squares (RBF), chosen by CV."""
 
     def __init__(self, *, n_search: int = 20, cv: int = 3, seed: int = 0, target: str = "final",
-                 col: int = -1, clip_features: float | None = 0.05):
-        super().__init__(n_search=n_search, cv=cv, seed=seed, target=target, col=col, clip_features=clip_features)
+                 col: int = -1, clip_features: float | None = 0.05,
+                 level_tol: float | None = 1.0):
+        super().__init__(n_search=n_search, cv=cv, seed=seed, target=target, col=col, clip_features=clip_features,
+                         level_tol=level_tol)
 
     @classmethod
     def from_context(cls, *, tau: int, seed: int, n_search: int, target: str, options: dict[str, Any]) -> OLSPred:
@@ -236,8 +327,10 @@ class BLRPred(_Searched):
     """Bayesian linear regression; Gamma-prior hyperparameters ~ LogU(1e-7, 1e-5); predictive std."""
 
     def __init__(self, *, n_search: int = 100, cv: int = 3, seed: int = 0, target: str = "final",
-                 col: int = -1, clip_features: float | None = 0.05):
-        super().__init__(n_search=n_search, cv=cv, seed=seed, target=target, col=col, clip_features=clip_features)
+                 col: int = -1, clip_features: float | None = 0.05,
+                 level_tol: float | None = 1.0):
+        super().__init__(n_search=n_search, cv=cv, seed=seed, target=target, col=col, clip_features=clip_features,
+                         level_tol=level_tol)
 
     def _candidates(self, rng: np.random.Generator) -> list[BaseEstimator]:
         p = _loguniform(rng, 1e-7, 1e-5, (4 * self.n_search))
@@ -254,8 +347,10 @@ class RFPred(_Searched):
     """Random forest, n_estimators ~ U{10..max_trees}, max_features ~ U(0.1, 0.5)."""
 
     def __init__(self, *, n_search: int = 10, max_trees: int = 800, cv: int = 3, seed: int = 0,
-                 target: str = "final", col: int = -1, clip_features: float | None = 0.05):
-        super().__init__(n_search=n_search, cv=cv, seed=seed, target=target, col=col, clip_features=clip_features)
+                 target: str = "final", col: int = -1, clip_features: float | None = 0.05,
+                 level_tol: float | None = 1.0):
+        super().__init__(n_search=n_search, cv=cv, seed=seed, target=target, col=col, clip_features=clip_features,
+                         level_tol=level_tol)
         self.max_trees = max_trees
 
     @classmethod
