@@ -236,6 +236,10 @@ often absent from 100 training configs) up to the worst training curve, and ν-S
 80%. Now a query whose shape (prefix and mean minus its last value) lies within the training shapes' bounds
 widened by `level_tol` (1.0) times their span keeps its level and has only its shape winsorized; a spike or
 a collapse after learning is a shape no training curve has, and is winsorized column by column as before.
+ν-SVR still trails last-seen by a few points at 80-90% on MNIST (Fig. 3), where one or two epochs are
+left: those collapses, and a 20-draw search on 100 configs against a last value that is nearly the final one.
+Keeping the level whenever the last few epochs look normal closes that gap on MNIST but loses 4 points on MLPF
+at 40%, where slow learners keep improving (measured, not adopted).
 
 ## Predictor regression baseline (CI)
 
