@@ -410,9 +410,8 @@ def _run_single_worker(oracle: Oracle, scheduler: Scheduler, accounting: str, cu
             if on_result(t, target, value) is STOP:
                 stopped.add(t)
             continue
-        plain = False
         while True:
-            epoch = target if plain or begin >= target else _next_report(job, begin)
+            epoch = target if begin >= target else _next_report(job, begin)
             if epoch > begin:
                 now += (epoch - begin) if cum is None else float(cum[config, epoch] - cum[config, begin])
                 oracle.epochs_used += epoch - begin

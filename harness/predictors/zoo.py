@@ -39,7 +39,7 @@ def _level_columns(X: np.ndarray, col: int) -> np.ndarray | None:
     (raw prefixes, HP/AP only), which is then winsorized column by column."""
     tau = col + 1
     width = tau + max(tau - 1, 0) + max(tau - 2, 0) + 2
-    if tau < 2 or col < 0 or X.shape[1] < width or not np.allclose(ts_features(X[:, :tau]), X[:, :width]):
+    if tau < 2 or X.shape[1] < width or not np.allclose(ts_features(X[:, :tau]), X[:, :width]):
         return None
     return np.r_[np.arange(tau - 1), width - 2]
 
@@ -55,8 +55,8 @@ class _Winsorizer:
     query is with ``level_tol=None``. Winsorizing the level too made such CNNs look healthy, and a model on
     them lose to the last seen value (results/ablation.md)."""
 
-    def __init__(self, X: np.ndarray, Xs: np.ndarray, margin: float, scale: _Scaler | None = None,
-                 level: tuple[np.ndarray, int, float] | None = None):
+    def __init__(self, scale: _Scaler, X: np.ndarray, Xs: np.ndarray):
+        margin, level = scale.clip, scale.level
         self.lo, self.hi = _clip_bounds(Xs, margin)
         self.level, self.scale = level, scale
         if level is not None:
@@ -72,7 +72,7 @@ class _Winsorizer:
 
     def __call__(self, X: np.ndarray, Xs: np.ndarray) -> np.ndarray:
         out = np.clip(Xs, self.lo, self.hi)
-        if self.level is None or self.scale is None:
+        if self.level is None:
             return out
         cols, col, _ = self.level
         D = X[:, cols] - X[:, [col]]
@@ -98,8 +98,9 @@ class _Scaler:
         sd = X.std(axis=0)
         self.sd = np.where(sd > 1e-12, sd, np.inf)
         self.clip = clip
-        cols = _level_columns(X, col % X.shape[1]) if level_tol is not None and X.shape[1] else None
-        self.level = None if cols is None else (cols, col % X.shape[1], float(level_tol))
+        col = col % X.shape[1] if X.shape[1] else col
+        cols = _level_columns(X, col) if level_tol is not None and X.shape[1] else None
+        self.level = None if cols is None else (cols, col, float(level_tol))
         if clip is not None:
             self.winsorizer = self.fit_winsorizer(X, self.z(X))
 
@@ -108,7 +109,7 @@ class _Scaler:
 
     def fit_winsorizer(self, X: np.ndarray, Xs: np.ndarray) -> _Winsorizer:
         """A winsorizer fitted on the rows ``X`` (z-scored: ``Xs``) of this scaler's training set."""
-        return _Winsorizer(X, Xs, self.clip, self, self.level)
+        return _Winsorizer(self, X, Xs)
 
     def __call__(self, X: np.ndarray) -> np.ndarray:
         Xs = self.z(X)
@@ -217,7 +218,7 @@ class _Searched(BaseEstimator, RegressorMixin):
             self.cv_scores_by_target_: dict[str, float] = {}
         else:
             folds = _folds(len(y), self.cv, self.seed)
-            held_out = _held_out(self.xs_, X, self.xs_.z(X), folds)
+            held_out = _held_out(self.xs_, X, Xs, folds)  # Xs: training rows are inside every bound
             self.cv_score_, self.cv_scores_by_target_ = -np.inf, {}
             for t in targets:
                 base = self._base(X, t)
