@@ -53,19 +53,28 @@ class _Winsorizer:
     that never left chance, a slow learner), so only its shape is winsorized and its last value stays as seen.
     A query whose shape is further out (a loss spike, a divergence) is winsorized column by column, as every
     query is with ``level_tol=None``. Winsorizing the level too made such CNNs look healthy, and a model on
-    them lose to the last seen value (results/ablation.md)."""
+    them lose to the last seen value (results/ablation.md).
+
+    With ``keep_collapsed`` as well, a collapse keeps its level too: a query that was once better than its
+    last value by more than any training shape allows, whose last step is a training-like one, and whose last
+    value is no better than its first, so it lost all it had learned (an MNIST CNN that learned, then fell to
+    chance and stayed there). A spike at the last epoch has no training-like last step, and a curve that
+    is still better than its first epoch (an MLPF loss recovering from a spike, a noisy NAS-Bench-NLP loss)
+    has not collapsed: both are winsorized column by column. The direction of improvement is the training
+    curves' (their prefix mean minus their last value, by its median sign)."""
 
     def __init__(self, scale: _Scaler, X: np.ndarray, Xs: np.ndarray):
         margin, level = scale.clip, scale.level
         self.lo, self.hi = _clip_bounds(Xs, margin)
         self.level, self.scale = level, scale
         if level is not None:
-            cols, col, tol = level
+            cols, col, tol, _ = level
             D = X[:, cols] - X[:, [col]]
             dmin, dmax = D.min(axis=0), D.max(axis=0)
             span = dmax - dmin
             self.dlo, self.dhi = dmin - margin * span, dmax + margin * span
             self.shape_lo, self.shape_hi = self.dlo - tol * span, self.dhi + tol * span
+            self.improve = 1.0 if np.median(D[:, -1]) >= 0 else -1.0  # +1: a loss, -1: an accuracy
             self.level_lo, self.level_hi = self.lo.copy(), self.hi.copy()
             self.level_lo[cols], self.level_hi[cols] = -np.inf, np.inf
             self.level_lo[col], self.level_hi[col] = -np.inf, np.inf
@@ -74,9 +83,12 @@ class _Winsorizer:
         out = np.clip(Xs, self.lo, self.hi)
         if self.level is None:
             return out
-        cols, col, _ = self.level
+        cols, col, _, collapsed = self.level
         D = X[:, cols] - X[:, [col]]
-        keep = ((D >= self.shape_lo) & (D <= self.shape_hi)).all(axis=1)
+        inside = (D >= self.shape_lo) & (D <= self.shape_hi)
+        keep = inside.all(axis=1)
+        if collapsed:
+            keep |= self._collapsed(D, inside)
         if keep.any():
             Xl, Dk = X[keep].copy(), D[keep]
             Dw = np.clip(Dk, self.dlo, self.dhi)
@@ -84,23 +96,33 @@ class _Winsorizer:
             out[keep] = np.clip(self.scale.z(Xl), self.level_lo, self.level_hi)
         return out
 
+    def _collapsed(self, D: np.ndarray, inside: np.ndarray) -> np.ndarray:
+        """Rows that collapsed (see the class); D's first ``tau - 1`` columns are the earlier prefix values
+        minus the last one."""
+        n = D.shape[1] - 1
+        V = self.improve * D[:, :n]  # > 0: the curve improved since that epoch
+        lo = self.shape_lo[:n] if self.improve > 0 else -self.shape_hi[:n]
+        fell = (V < lo).any(axis=1)  # once better than its last value, beyond every training shape
+        return fell & inside[:, n - 1] & (V[:, 0] <= 0)
+
 
 class _Scaler:
     """z-score with the training set's mean and std (constant columns -> 0); with ``clip`` (a margin), a
     query's features are also winsorized (:class:`_Winsorizer`) so that a test prefix far outside every
     training prefix (a loss spike) cannot make a linear model extrapolate (issue #18; results/ablation.md
     measures each step). A margin of 5% keeps MLPF's gains and loses less where extrapolation helps (MNIST
-    CNNs at 60% of the curve) than no margin. ``level_tol`` and ``col`` keep a query's level
-    (:class:`_Winsorizer`)."""
+    CNNs at 60% of the curve) than no margin. ``level_tol``, ``keep_collapsed`` and ``col`` keep a query's
+    level (:class:`_Winsorizer`)."""
 
-    def __init__(self, X: np.ndarray, clip: float | None = 0.05, level_tol: float | None = None, col: int = -1):
+    def __init__(self, X: np.ndarray, clip: float | None = 0.05, level_tol: float | None = None, col: int = -1,
+                 keep_collapsed: bool = False):
         self.mu = X.mean(axis=0)
         sd = X.std(axis=0)
         self.sd = np.where(sd > 1e-12, sd, np.inf)
         self.clip = clip
         col = col % X.shape[1] if X.shape[1] else col
         cols = _level_columns(X, col) if level_tol is not None and X.shape[1] else None
-        self.level = None if cols is None else (cols, col, float(level_tol))
+        self.level = None if cols is None else (cols, col, float(level_tol), bool(keep_collapsed))
         if clip is not None:
             self.winsorizer = self.fit_winsorizer(X, self.z(X))
 
@@ -172,13 +194,15 @@ class _Searched(BaseEstimator, RegressorMixin):
     signature) and pass the shared ones on: ``n_search`` draws, ``cv`` folds, ``seed``, ``target`` (one
     of :data:`TARGETS`), ``col`` (the last-seen-value column of X, used by the delta target),
     ``clip_features`` (winsorize query features to the training range widened by this share of it, None: off;
-    see :class:`_Scaler`) and ``level_tol`` (a query with a training-like shape keeps its level; the
-    choice 1.0 is measured in results/ablation.md, None winsorizes every column; see :class:`_Winsorizer`).
+    see :class:`_Scaler`), ``level_tol`` (a query with a training-like shape keeps its level; the
+    choice 1.0 is measured in results/ablation.md, None winsorizes every column; see :class:`_Winsorizer`)
+    and ``keep_collapsed`` (with ``level_tol``, a curve that collapsed after learning keeps its level too;
+    choice True, False: winsorized column by column; see :class:`_Winsorizer`).
     """
 
     def __init__(self, *, n_search: int, cv: int = 3, seed: int = 0, target: str = "final", col: int = -1,
                  clip_features: float | None = 0.05,
-                 level_tol: float | None = 1.0):
+                 level_tol: float | None = 1.0, keep_collapsed: bool = True):
         self.n_search = n_search
         self.cv = cv
         self.seed = seed
@@ -186,12 +210,13 @@ class _Searched(BaseEstimator, RegressorMixin):
         self.col = col
         self.clip_features = clip_features
         self.level_tol = level_tol
+        self.keep_collapsed = keep_collapsed
 
     def _candidates(self, rng: np.random.Generator) -> list[BaseEstimator]:  # pragma: no cover - abstract
         raise NotImplementedError
 
     def _scaler(self, X: np.ndarray) -> _Scaler:
-        return _Scaler(X, self.clip_features, self.level_tol, self.col)
+        return _Scaler(X, self.clip_features, self.level_tol, self.col, self.keep_collapsed)
 
     def _base(self, X: np.ndarray, target: str) -> np.ndarray:
         return X[:, self.col].copy() if target == "delta" else np.zeros(len(X))
@@ -204,6 +229,8 @@ class _Searched(BaseEstimator, RegressorMixin):
             v = getattr(self, name)
             if v is not None and not (isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0):
                 raise ValueError(f"{name} is {v!r}, but must be None (off) or a number >= 0")
+        if not isinstance(self.keep_collapsed, (bool, np.bool_)):
+            raise ValueError(f"keep_collapsed is {self.keep_collapsed!r}, but must be True or False")
         if self.target != "final" and not -X.shape[1] <= self.col < X.shape[1]:
             raise ValueError(f"target {self.target!r} reads the last seen value from column {self.col}, "
                              f"but X has {X.shape[1]} columns")
@@ -260,9 +287,9 @@ class NuSVRPred(_Searched):
 
     def __init__(self, *, kernel: str = "auto", n_search: int = 100, cv: int = 3, seed: int = 0,
                  target: str = "final", col: int = -1, clip_features: float | None = 0.05,
-                 level_tol: float | None = 1.0):
+                 level_tol: float | None = 1.0, keep_collapsed: bool = True):
         super().__init__(n_search=n_search, cv=cv, seed=seed, target=target, col=col, clip_features=clip_features,
-                         level_tol=level_tol)
+                         level_tol=level_tol, keep_collapsed=keep_collapsed)
         self.kernel = kernel
 
     def _candidates(self, rng: np.random.Generator) -> list[BaseEstimator]:
@@ -289,9 +316,9 @@ class NuSVRLinear(NuSVRPred):
 
     def __init__(self, *, kernel: str = "linear", n_search: int = 100, cv: int = 3, seed: int = 0,
                  target: str = "final", col: int = -1, clip_features: float | None = 0.05,
-                 level_tol: float | None = 1.0):
+                 level_tol: float | None = 1.0, keep_collapsed: bool = True):
         super().__init__(kernel=kernel, n_search=n_search, cv=cv, seed=seed, target=target, col=col, clip_features=clip_features,
-                         level_tol=level_tol)
+                         level_tol=level_tol, keep_collapsed=keep_collapsed)
 
 
 class NuSVRRBF(NuSVRPred):
@@ -299,9 +326,9 @@ class NuSVRRBF(NuSVRPred):
 
     def __init__(self, *, kernel: str = "rbf", n_search: int = 100, cv: int = 3, seed: int = 0,
                  target: str = "final", col: int = -1, clip_features: float | None = 0.05,
-                 level_tol: float | None = 1.0):
+                 level_tol: float | None = 1.0, keep_collapsed: bool = True):
         super().__init__(kernel=kernel, n_search=n_search, cv=cv, seed=seed, target=target, col=col, clip_features=clip_features,
-                         level_tol=level_tol)
+                         level_tol=level_tol, keep_collapsed=keep_collapsed)
 
 
 class OLSPred(_Searched):
@@ -309,9 +336,9 @@ class OLSPred(_Searched):
 
     def __init__(self, *, n_search: int = 20, cv: int = 3, seed: int = 0, target: str = "final",
                  col: int = -1, clip_features: float | None = 0.05,
-                 level_tol: float | None = 1.0):
+                 level_tol: float | None = 1.0, keep_collapsed: bool = True):
         super().__init__(n_search=n_search, cv=cv, seed=seed, target=target, col=col, clip_features=clip_features,
-                         level_tol=level_tol)
+                         level_tol=level_tol, keep_collapsed=keep_collapsed)
 
     @classmethod
     def from_context(cls, *, tau: int, seed: int, n_search: int, target: str, options: dict[str, Any]) -> OLSPred:
@@ -329,9 +356,9 @@ class BLRPred(_Searched):
 
     def __init__(self, *, n_search: int = 100, cv: int = 3, seed: int = 0, target: str = "final",
                  col: int = -1, clip_features: float | None = 0.05,
-                 level_tol: float | None = 1.0):
+                 level_tol: float | None = 1.0, keep_collapsed: bool = True):
         super().__init__(n_search=n_search, cv=cv, seed=seed, target=target, col=col, clip_features=clip_features,
-                         level_tol=level_tol)
+                         level_tol=level_tol, keep_collapsed=keep_collapsed)
 
     def _candidates(self, rng: np.random.Generator) -> list[BaseEstimator]:
         p = _loguniform(rng, 1e-7, 1e-5, (4 * self.n_search))
@@ -349,9 +376,9 @@ class RFPred(_Searched):
 
     def __init__(self, *, n_search: int = 10, max_trees: int = 800, cv: int = 3, seed: int = 0,
                  target: str = "final", col: int = -1, clip_features: float | None = 0.05,
-                 level_tol: float | None = 1.0):
+                 level_tol: float | None = 1.0, keep_collapsed: bool = True):
         super().__init__(n_search=n_search, cv=cv, seed=seed, target=target, col=col, clip_features=clip_features,
-                         level_tol=level_tol)
+                         level_tol=level_tol, keep_collapsed=keep_collapsed)
         self.max_trees = max_trees
 
     @classmethod
