@@ -93,6 +93,10 @@ class TrialView(Protocol):
     def value(self, trial: int, epoch: int) -> float:
         """Loss of ``trial`` after ``epoch`` epochs; an epoch not yet paid for raises ``LookupError``."""
 
+    def prefixes(self, trials: Sequence[int], epochs: int) -> np.ndarray:
+        """Losses of each of ``trials`` at epochs ``1 .. epochs``, one row per trial (a fresh array; the rows of
+        ``observed(t)[:epochs]`` stacked); every trial must have paid for them, else ``LookupError``."""
+
     def static_features(self, kinds: tuple[str, ...]) -> tuple[np.ndarray, list[str]]:
         """Numeric matrix (one row per pool row) of the ``hp`` and/or ``ap`` feature columns, and their names."""
 
@@ -187,6 +191,28 @@ class UniformJobs(Sequence[Job]):
         return (Job(t, e) for t in self.trials)
 
 
+class CheckpointJobs(Sequence[Job]):
+    """The jobs "train each of ``trials`` to ``epoch``, reporting at ``report`` on the way", without building a
+    Job per trial until asked."""
+
+    __slots__ = ("trials", "epoch", "report")
+
+    def __init__(self, trials: list[int], epoch: int, report: int):
+        self.trials, self.epoch, self.report = trials, epoch, report
+
+    def __len__(self) -> int:
+        return len(self.trials)
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            return [Job(t, self.epoch, (self.report,)) for t in self.trials[i]]
+        return Job(self.trials[i], self.epoch, (self.report,))
+
+    def __iter__(self) -> Iterator[Job]:
+        e, r = self.epoch, (self.report,)
+        return (Job(t, e, r) for t in self.trials)
+
+
 class Batch(NamedTuple):
     """A set of jobs run to completion before the program continues (a synchronous barrier); immutable."""
 
@@ -198,6 +224,14 @@ class Batch(NamedTuple):
         """Train every one of ``trials`` to ``epoch``, with no intermediate report (a Hyperband rung). The
         engine may run such a batch in one go (``SynchronousScheduler.take_uniform``)."""
         return _new_batch(cls, (UniformJobs(trials if type(trials) is list else list(trials), epoch), None))
+
+    @classmethod
+    def checkpointed(cls, trials: list[int], epoch: int, report: int,
+                     on_checkpoint: Callable[[int, int, float], Decision]) -> Batch:
+        """Train every one of ``trials`` to ``epoch`` with one intermediate report at ``report``, where
+        ``on_checkpoint`` decides (a Swift-Hyperband rung). A single worker may run it in one loop
+        (``SynchronousScheduler.take_checkpointed``)."""
+        return _new_batch(cls, (CheckpointJobs(list(trials), epoch, report), on_checkpoint))
 
 
 _new_batch = tuple.__new__
@@ -300,6 +334,26 @@ class SynchronousScheduler(Scheduler):
             vals = losses.tolist() if isinstance(losses, np.ndarray) else losses
             self.reached.extend(zip(trials, vals))  # noqa: B905
         self._advance(UniformResults(trials, epoch, losses))
+
+    def take_checkpointed(self) -> tuple[list[int], int, int, Callable[[int, int, float], Decision]] | None:
+        """The whole current batch as ``(trials, report, epoch, on_checkpoint)`` when it was made by
+        :meth:`Batch.checkpointed` and nothing of it was handed out yet; a single-worker engine runs the jobs in
+        order, calls ``on_checkpoint`` at each intermediate report as :meth:`on_result` would, and reports with
+        :meth:`finish_checkpointed`."""
+        b = self._batch
+        if self._queue is None and b is not None and type(b.jobs) is CheckpointJobs:
+            self._queue = _TAKEN
+            j = b.jobs
+            return j.trials, j.report, j.epoch, b.on_checkpoint
+        return None
+
+    def finish_checkpointed(self, results: dict[int, tuple[int, float]], stopped: list[int]) -> None:
+        """Results of a batch taken with :meth:`take_checkpointed`: ``{trial: (epoch, loss)}`` in the order the
+        jobs ended, and the trials a decision stopped; as if each job had ended through :meth:`on_result`."""
+        self.stopped.update(stopped)
+        top = self.max_epoch
+        self.reached.extend((t, v) for t, (e, v) in results.items() if e >= top)
+        self._advance(results)
 
     def on_result(self, trial: int, epoch: int, loss: float) -> Decision:
         decision = Decision.CONTINUE

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import heapq
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -149,6 +150,19 @@ class Oracle:
     def visible(self, trial: int) -> np.ndarray:
         return self.prefix(self.trial_config[trial], self.trained[trial])
 
+    def prefixes(self, trials: Any, epochs: int) -> np.ndarray:
+        """Paid-for losses of ``trials`` at epochs 1..``epochs`` as one (n, epochs) array (a fresh one)."""
+        trained = self.trained
+        short = [t for t in trials if trained[t] < epochs]
+        if short:
+            raise UnpaidEpochError(f"trial {short[0]}: epochs 1..{epochs} read, but only epochs "
+                                   f"1..{trained[short[0]]} are paid for")
+        rows = np.fromiter(map(self.trial_config.__getitem__, trials), np.intp, len(trials))
+        v = self._y[rows, :epochs] * self._sign
+        if not self._finite:
+            v[~np.isfinite(v)] = np.inf
+        return v
+
     def charge(self, trial: int, start: int, epoch: int) -> int:
         """Pay epochs ``start+1 .. epoch`` of ``trial``; return the epochs charged."""
         cost = max(0, epoch - start)
@@ -224,6 +238,9 @@ class ReplayView:
 
     def value(self, trial: int, epoch: int) -> float:
         return self.__oracle.value(trial, epoch)
+
+    def prefixes(self, trials: Sequence[int], epochs: int) -> np.ndarray:
+        return self.__oracle.prefixes(trials, epochs)
 
     def static_features(self, kinds: tuple[str, ...]) -> tuple[np.ndarray, list[str]]:
         key = tuple(sorted(k.lower() for k in kinds))
@@ -334,6 +351,7 @@ def _run_single_worker(oracle: Oracle, scheduler: Scheduler, accounting: str, cu
     now = 0.0
     started = 0
     take = getattr(scheduler, "take_uniform", None)
+    take_checkpointed = getattr(scheduler, "take_checkpointed", None)
     name = scheduler.name
     loss_of, on_result, STOP = oracle.loss_of, scheduler.on_result, Decision.STOP
     while not scheduler.finished:
@@ -379,6 +397,13 @@ def _run_single_worker(oracle: Oracle, scheduler: Scheduler, accounting: str, cu
                         reached.append((t, used, now, v))
             oracle.epochs_used = used
             scheduler.finish_uniform(trials, target, values)
+            continue
+        checkpointed = take_checkpointed() if take_checkpointed is not None else None
+        if checkpointed is not None:
+            started += len(checkpointed[0])
+            if started > max_jobs:
+                raise RuntimeError(f"{name}: more than {max_jobs} jobs; scheduler does not terminate")
+            now = _run_checkpointed(oracle, scheduler, checkpointed, resume, cum, reached, reached_set, stopped, now)
             continue
         job = scheduler.suggest()
         if job is None:
@@ -428,6 +453,55 @@ def _run_single_worker(oracle: Oracle, scheduler: Scheduler, accounting: str, cu
                 break
             begin = epoch
     return now, now
+
+
+def _run_checkpointed(oracle: Oracle, scheduler: Any, batch: tuple[list[int], int, int, Any], resume: bool,
+                      cum: np.ndarray | None, reached: list[tuple[int, int, float, float]], reached_set: set[int],
+                      stopped: set[int], now: float) -> float:
+    """The single worker's fast path for a :meth:`Batch.checkpointed` batch: each job in order, as the general
+    loop above runs a job with one report at ``report`` and ``SynchronousScheduler.on_result`` calls the batch's
+    hook, without a suggest / on_result round per report; returns the clock
+    (tests/test_sim.py::test_checkpointed_fast_path_agrees_with_the_general_path)."""
+    trials, report, target, hook = batch
+    if not 1 <= target <= oracle.n_epochs:
+        oracle._check_epoch(target)
+    trained, trial_config, loss_of, max_epoch = oracle.trained, oracle.trial_config, oracle.loss_of, scheduler.max_epoch
+    CONTINUE, STOP = Decision.CONTINUE, Decision.STOP
+    results: dict[int, tuple[int, float]] = {}
+    stops: list[int] = []
+    first = min(report, target)
+    for t in trials:
+        if t in stopped:
+            raise RuntimeError(f"{scheduler.name}: suggested trial {t}, which was stopped (STOP is final)")
+        config = trial_config[t]
+        begin = trained[t] if resume else 0
+        if begin > target:
+            begin = target
+        epoch = target if begin >= target or report <= begin else first
+        while True:
+            if epoch > begin:
+                now += (epoch - begin) if cum is None else float(cum[config, epoch] - cum[config, begin])
+                oracle.epochs_used += epoch - begin
+            if epoch > trained[t]:
+                trained[t] = epoch
+            value = loss_of(config, epoch)
+            if epoch >= max_epoch and t not in reached_set:
+                reached_set.add(t)
+                reached.append((t, oracle.epochs_used, now, value))
+            decision = CONTINUE
+            if epoch < target:  # the intermediate report
+                if hook is not None:
+                    decision = hook(t, epoch, value)
+                if decision is CONTINUE:
+                    begin, epoch = epoch, target
+                    continue
+            results[t] = (epoch, value)
+            if decision is STOP:
+                stops.append(t)
+                stopped.add(t)
+            break
+    scheduler.finish_checkpointed(results, stops)
+    return now
 
 
 def _run_event_heap(oracle: Oracle, scheduler: Scheduler, accounting: str, workers: int, cum: np.ndarray | None,

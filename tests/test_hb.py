@@ -40,3 +40,29 @@ def test_integer_smax_avoids_float_log():
 def test_bad_params(R, eta, msg):
     with pytest.raises(ValueError, match=msg):
         hb.brackets(R, eta)
+
+
+def test_quantile_is_numpys_bit_for_bit():
+    """hb.quantile replaces np.quantile in Swift's and ASHA's decisions: the same float on random lists with
+    ties, infinities (losses of diverged runs), one value, and q at 0, 1 and in between; NaN for a NaN."""
+    import math
+
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    for _ in range(20_000):
+        n = int(rng.integers(1, 40))
+        x = rng.normal(size=n) * 10 ** rng.uniform(-3, 3)
+        kind = int(rng.integers(3))
+        if kind == 1:
+            x = rng.integers(0, 5, n).astype(float)  # ties
+        elif kind == 2:
+            x[rng.random(n) < 0.3] = np.inf
+        q = float(rng.choice([0.0, 0.25, 0.5, 1.0, rng.random()]))
+        with np.errstate(invalid="ignore"):
+            ref = float(np.quantile(x.tolist(), q))
+        got = hb.quantile(x.tolist(), q)
+        assert got == ref or (math.isnan(got) and math.isnan(ref)), (x, q, got, ref)
+    assert math.isnan(hb.quantile([1.0, float("nan")], 0.5))
+    with pytest.raises(ValueError, match="no values"):
+        hb.quantile([], 0.5)

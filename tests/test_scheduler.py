@@ -38,10 +38,19 @@ def test_view_answers_only_paid_epochs(pool):
             view.value(t, e)
     obs[:] = -1.0  # a copy: the scheduler cannot write into the table
     assert view.value(t, 1) != -1.0
+    # prefixes: the stacked paid-for prefixes of several trials, a copy, and nothing unpaid
+    (u,) = view.sample(1)
+    oracle.train(u, 5)
+    P = view.prefixes([u, t], 3)
+    np.testing.assert_array_equal(P, np.stack([view.observed(u)[:3], view.observed(t)]))
+    P[:] = -1.0
+    assert view.value(t, 1) != -1.0 and view.prefixes([], 2).shape == (0, 2)
+    with pytest.raises(UnpaidEpochError, match=f"trial {t}: epochs 1..4 read, but only epochs 1..3 are paid for"):
+        view.prefixes([u, t], 4)
     # nothing on the view leads to the table: no public attribute holds the oracle or the curves
     public = [a for a in dir(view) if not a.startswith("_")]
     assert set(public) == {"n_configs", "n_epochs", "n_trials", "epochs_used", "sample", "draw", "permutation",
-                           "new_trial", "config", "trained", "observed", "value", "static_features"}
+                           "new_trial", "config", "trained", "observed", "value", "prefixes", "static_features"}
     assert not hasattr(view, "__dict__") and not hasattr(view, "oracle") and not hasattr(view, "curves")
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from harness import hb
 from harness.algorithms.hyperband import Hyperband, RandomSearch
+from harness.algorithms.swift import SwiftHyperband
 from harness.config import AlgorithmConfig
 from harness.runner import Cell, make_scheduler, run_cell
 from harness.scheduler import Decision, Job, Scheduler
@@ -141,3 +142,24 @@ def test_block_draws_leave_the_stream_as_single_draws_would(n_configs):
         got.append(int(oracle.rng.integers(1000)))
         want.append(int(ref.integers(1000)))
     assert got == want
+
+
+class _NoCheckpointedFastPath(SwiftHyperband):
+    take_checkpointed = None  # the engine then runs every job through suggest / on_result
+
+
+@pytest.mark.parametrize("accounting", ["resume", "scratch"])
+@pytest.mark.parametrize("cost", ["epochs", "seconds"])
+def test_checkpointed_fast_path_agrees_with_the_general_path(accounting, cost):
+    """Swift-Hyperband's rungs (Batch.checkpointed: every trial to r_i with one report at the decision point)
+    run in one loop on a single worker: the records equal those of job by job, predictions and decisions
+    included."""
+    cs = make_curveset(n=60, t=27, seed=5)
+    params = {"R": 27, "eta": 3, "n_runs": 3, "d": 4, "trace": True}
+    for seed in range(3):
+        fast = run_cell(Cell("x", "swift", params, seed=seed, accounting=accounting, cost=cost), curves=cs)
+        slow = run_cell(Cell("x", "tests.test_sim:_NoCheckpointedFastPath", params, seed=seed,
+                             accounting=accounting, cost=cost), curves=cs)
+        a, b = fast.to_json(), slow.to_json()
+        a.pop("algorithm"), b.pop("algorithm")
+        assert a["extra"]["predictions"] > 0 and a == b

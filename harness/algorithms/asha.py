@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ..config import AlgorithmConfig, setting
-from ..hb import asha_rungs, hyperband_epochs
+from ..hb import asha_rungs, hyperband_epochs, quantile
 from ..scheduler import Decision, Job, Scheduler, TrialView
 from .hyperband import BudgetConfig, resolve_R
 from .swift import PredictorSettings
@@ -174,12 +174,12 @@ class SwiftASHA(ASHA):
             done = self.results[k]
             if key not in self.models and len(done) >= self.d:
                 ts = list(done)
-                X = np.array([self.view.observed(t)[:epoch] for t in ts])
+                X = self.view.prefixes(ts, epoch)
                 y = np.array([self.view.value(t, r_next) for t in ts])
                 self.models[key] = self.config.make(tau=epoch, seed=int(self.rng.integers(2**31))).fit(X, y)
             if key in self.models:
-                thr = float(np.quantile(list(done.values()), self.q))
-                pred = float(self.models[key].predict(self.view.observed(trial)[None, :epoch])[0])
+                thr = quantile(done.values(), self.q)
+                pred = float(self.models[key].predict(self.view.prefixes([trial], epoch))[0])
                 self.decisions.append({"trial": trial, "epoch": epoch, "target": r_next, "mean": pred,
                                        "threshold": thr, "decision": "pause" if pred >= thr else "continue"})
                 if pred >= thr:

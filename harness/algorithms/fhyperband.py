@@ -80,7 +80,7 @@ class _SRMMixin:
 
     def _u(self, trials: list[int], tau: int) -> np.ndarray:
         """Paid prefixes u[1..tau] = -loss of ``trials`` (every one trained to at least tau)."""
-        return -np.array([self.view.observed(t)[:tau] for t in trials])
+        return -self.view.prefixes(trials, tau)
 
     def _features(self, trials: list[int], tau: int, prefix: np.ndarray | None = None) -> np.ndarray:
         rows = np.array([self.view.config(t) for t in trials])

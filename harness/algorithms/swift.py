@@ -17,8 +17,8 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ..config import AlgorithmConfig, setting
-from ..hb import Bracket, stable_top
-from ..scheduler import Batch, Decision, Job, Results
+from ..hb import Bracket, quantile, stable_top
+from ..scheduler import Batch, Decision, Job, Results, UniformResults
 from .hyperband import BudgetConfig, Hyperband, learning_advice
 
 
@@ -47,6 +47,13 @@ class PredictorSettings(AlgorithmConfig):
 
         return make_predictor(self.predictor, tau=tau, budget=self.budget, seed=seed,
                               target=getattr(self, "target", "final"), options=self.predictor_options)
+
+
+def _reached(results: Results, epoch: int) -> dict[int, float]:
+    """``{trial: loss}`` of the jobs of a batch that reached ``epoch``."""
+    if isinstance(results, UniformResults):
+        return dict(zip(results.trials, results.losses)) if results.epoch >= epoch else {}  # noqa: B905
+    return {t: v for t, (e, v) in results.items() if e >= epoch}
 
 
 class SwiftHyperband(Hyperband):
@@ -126,13 +133,11 @@ class SwiftHyperband(Hyperband):
             part.append(t)
             return Decision.PAUSE
 
-        jobs = [Job(t, r_i, report_at=(p,)) for t in trials] if p < r_i else [Job(t, r_i) for t in trials]
-        res = yield Batch(jobs, on_checkpoint if p < r_i else None)
+        res = yield Batch.checkpointed(trials, r_i, p, on_checkpoint) if p < r_i else Batch.uniform(trials, r_i)
         if p >= r_i:  # decision point at the rung end: every trial is observed at r_i (all FULL)
             full = list(trials)
-        for t in full:
-            if res[t][0] >= r_i:
-                table.append(self.view.observed(t)[:r_i])
+        at_r = _reached(res, r_i)  # loss at r_i of each trial trained to r_i in this rung
+        table.extend(self.view.prefixes([t for t in full if res[t][0] >= r_i], r_i))
         key = (r_i, p)
         if key not in self.models and len(table) >= self.d and p < r_i:
             X = self._x(np.array([c[:p] for c in table]))
@@ -140,12 +145,12 @@ class SwiftHyperband(Hyperband):
             self.models[key] = self.config.make(tau=p, seed=int(self.rng.integers(2**31))).fit(X, y)
         if part:
             if not full:  # guard (SPEC 3.2): only possible when n_next == 0
-                yield Batch([Job(part[0], r_i)])
+                at_r.update(_reached((yield Batch([Job(part[0], r_i)])), r_i))
                 full.append(part.pop(0))
                 table.append(self.view.observed(full[-1])[:r_i])
             if key in self.models:
-                thr = float(np.quantile([self.view.value(t, r_i) for t in full], self.q))
-                pred = self.models[key].predict(self._x(np.array([self.view.observed(t)[:p] for t in part])))
+                thr = quantile([at_r[t] if t in at_r else self.view.value(t, r_i) for t in full], self.q)
+                pred = self.models[key].predict(self._x(self.view.prefixes(part, p)))
                 self.n_predicted += len(part)
                 sel = [t for t, m in zip(part, pred, strict=True) if m < thr]
                 if len(sel) + len(full) < n_next:
@@ -160,8 +165,8 @@ class SwiftHyperband(Hyperband):
                 sel = list(part)
             self.n_promoted += len(sel)
             if sel:
-                yield Batch.uniform(sel, r_i)
-        losses = [self.view.value(t, r_i) if self.view.trained(t) >= r_i else math.inf for t in trials]
+                at_r.update(_reached((yield Batch.uniform(sel, r_i)), r_i))
+        losses = [at_r.get(t, math.inf) for t in trials]
         self.rounds.append({"run": run, "s": b.s, "i": i, "n_trained": len(trials), "r_i": r_i, "p": p,
                             "full": len(full), "part": len(part), "n_next": n_next, "epochs": self.view.epochs_used})
 
