@@ -115,21 +115,25 @@ def test_level_columns_only_for_the_ts_layout():
     assert _level_columns(X, 3) is None  # a 4-epoch TS block does not start this X
 
 
+def _mnist_repeat1() -> tuple[np.ndarray, np.ndarray, np.ndarray, FeatureBuilder]:
+    """MNIST curves, repeat 1's 100 training rows and its queries (as the protocol draws them), TS+AP+HP."""
+    from harness.datasets import load_dataset
+
+    cs = load_dataset("swifthb_mnist_cnn")
+    rng = np.random.default_rng([0, 1])
+    tr = np.sort(rng.choice(cs.n_configs, size=100, replace=False))
+    return cs.curve(), tr, np.setdiff1d(np.arange(cs.n_configs), tr), FeatureBuilder(cs, "TS+AP+HP")
+
+
 def test_nusvr_keeps_the_level_of_mnist_cnns_that_never_learn(shared_curves):
     """Issue #18's failing cell: MNIST at 80% of the curve, on a training draw without any of the CNNs that
     stay at chance (14 of them are queries). Keeping their level, nu-SVR predicts each of them within
     0.2 of its final accuracy; winsorizing the level too (level_tol=None, the previous default) predicts them
-    all at least 0.3 too high, and costs over 0.08 of R^2. (The 5 CNNs that collapse to chance after
+    all at least 0.3 too high, and costs over 0.08 of R^2. (The CNNs that collapse to chance after
     learning: the next test.)"""
-    from harness.datasets import load_dataset
     from harness.predictors.protocol import clip_to_observed
 
-    cs = load_dataset("swifthb_mnist_cnn")
-    y = cs.curve()
-    rng = np.random.default_rng([0, 1])
-    tr = np.sort(rng.choice(cs.n_configs, size=100, replace=False))
-    te = np.setdiff1d(np.arange(cs.n_configs), tr)
-    fb = FeatureBuilder(cs, "TS+AP+HP")
+    y, tr, te, fb = _mnist_repeat1()
     stuck = (y[te, :10].max(axis=1) < 0.2)  # never above 0.2 in the 10 observed epochs
     assert y[tr, 9].min() > 0.5 and stuck.sum() >= 12
     scores, errors = {}, {}
@@ -171,17 +175,12 @@ def test_collapsed_mnist_cnns_keep_their_level_and_mlpf_is_untouched(shared_curv
     """The rest of issue #18's MNIST cell: the CNNs that learned and then fell to chance (all 6 of them are queries at
     80% of the curve in repeat 1) are predicted within 0.15 of their final accuracy; with keep_collapsed=False
     5 of them are predicted at least 0.3 too high (the sixth, at chance from epoch 2 on, already has a
-    training-like shape), and R^2 is more than 0.04 lower (0.905 against 0.963). No MLPF loss curve collapses this way (its
-    spikes recover), so every MLPF query is winsorized exactly as with keep_collapsed=False."""
+    training-like shape), and R^2 is more than 0.04 lower (0.905 against 0.963). No MLPF loss curve collapses
+    this way (its spikes recover), so every MLPF query is winsorized exactly as with keep_collapsed=False."""
     from harness.datasets import load_dataset
     from harness.predictors.protocol import clip_to_observed
 
-    cs = load_dataset("swifthb_mnist_cnn")
-    y = cs.curve()
-    rng = np.random.default_rng([0, 1])
-    tr = np.sort(rng.choice(cs.n_configs, size=100, replace=False))
-    te = np.setdiff1d(np.arange(cs.n_configs), tr)
-    fb = FeatureBuilder(cs, "TS+AP+HP")
+    y, tr, te, fb = _mnist_repeat1()
     fell = (y[te, :10].max(axis=1) > 0.5) & (y[te, 9] < 0.2)
     assert fell.sum() == 6
     scores, errors = {}, {}
