@@ -174,6 +174,7 @@ class UniformJobs(Sequence[Job]):
     """The jobs "train each of ``trials`` to ``epoch``", without building a Job per trial until asked."""
 
     __slots__ = ("trials", "epoch")
+    report_at: tuple[int, ...] = ()
 
     def __init__(self, trials: list[int], epoch: int):
         self.trials, self.epoch = trials, epoch
@@ -183,34 +184,23 @@ class UniformJobs(Sequence[Job]):
 
     def __getitem__(self, i: Any) -> Any:
         if isinstance(i, slice):
-            return [Job(t, self.epoch) for t in self.trials[i]]
-        return Job(self.trials[i], self.epoch)
+            return [Job(t, self.epoch, self.report_at) for t in self.trials[i]]
+        return Job(self.trials[i], self.epoch, self.report_at)
 
     def __iter__(self) -> Iterator[Job]:
-        e = self.epoch
-        return (Job(t, e) for t in self.trials)
+        e, r = self.epoch, self.report_at
+        return (Job(t, e, r) for t in self.trials)
 
 
-class CheckpointJobs(Sequence[Job]):
+class CheckpointJobs(UniformJobs):
     """The jobs "train each of ``trials`` to ``epoch``, reporting at ``report`` on the way", without building a
     Job per trial until asked."""
 
-    __slots__ = ("trials", "epoch", "report")
+    __slots__ = ("report", "report_at")
 
     def __init__(self, trials: list[int], epoch: int, report: int):
-        self.trials, self.epoch, self.report = trials, epoch, report
-
-    def __len__(self) -> int:
-        return len(self.trials)
-
-    def __getitem__(self, i: Any) -> Any:
-        if isinstance(i, slice):
-            return [Job(t, self.epoch, (self.report,)) for t in self.trials[i]]
-        return Job(self.trials[i], self.epoch, (self.report,))
-
-    def __iter__(self) -> Iterator[Job]:
-        e, r = self.epoch, (self.report,)
-        return (Job(t, e, r) for t in self.trials)
+        super().__init__(trials, epoch)
+        self.report, self.report_at = report, (report,)
 
 
 class Batch(NamedTuple):

@@ -76,8 +76,9 @@ class Oracle:
             v = np.negative(v, out=v)  # v is a fresh copy (fancy indexing)
         return v if self._finite else np.where(np.isfinite(v), v, np.inf)
 
-    def prefix(self, config: int, epochs: int) -> np.ndarray:
-        """Losses of pool row ``config`` at epochs 1..``epochs`` (a fresh array)."""
+    def prefix(self, config: Any, epochs: int) -> np.ndarray:
+        """Losses of pool row ``config`` at epochs 1..``epochs`` (a fresh array); of each row, one per array row,
+        when ``config`` is an integer array."""
         v = self._y[config, :epochs] * self._sign
         if not self._finite:
             v[~np.isfinite(v)] = np.inf
@@ -157,11 +158,7 @@ class Oracle:
         if short:
             raise UnpaidEpochError(f"trial {short[0]}: epochs 1..{epochs} read, but only epochs "
                                    f"1..{trained[short[0]]} are paid for")
-        rows = np.fromiter(map(self.trial_config.__getitem__, trials), np.intp, len(trials))
-        v = self._y[rows, :epochs] * self._sign
-        if not self._finite:
-            v[~np.isfinite(v)] = np.inf
-        return v
+        return self.prefix(np.fromiter(map(self.trial_config.__getitem__, trials), np.intp, len(trials)), epochs)
 
     def charge(self, trial: int, start: int, epoch: int) -> int:
         """Pay epochs ``start+1 .. epoch`` of ``trial``; return the epochs charged."""

@@ -137,7 +137,7 @@ class SwiftHyperband(Hyperband):
         if p >= r_i:  # decision point at the rung end: every trial is observed at r_i (all FULL)
             full = list(trials)
         at_r = _reached(res, r_i)  # loss at r_i of each trial trained to r_i in this rung
-        table.extend(self.view.prefixes([t for t in full if res[t][0] >= r_i], r_i))
+        table.extend(self.view.prefixes([t for t in full if t in at_r], r_i))
         key = (r_i, p)
         if key not in self.models and len(table) >= self.d and p < r_i:
             X = self._x(np.array([c[:p] for c in table]))

@@ -68,13 +68,16 @@ class _Winsorizer:
         self.lo, self.hi = _clip_bounds(Xs, margin)
         self.level, self.scale = level, scale
         if level is not None:
-            cols, col, tol, _ = level
+            cols, col, tol, collapsed = level
             D = X[:, cols] - X[:, [col]]
             dmin, dmax = D.min(axis=0), D.max(axis=0)
             span = dmax - dmin
             self.dlo, self.dhi = dmin - margin * span, dmax + margin * span
             self.shape_lo, self.shape_hi = self.dlo - tol * span, self.dhi + tol * span
-            self.improve = 1.0 if np.median(D[:, -1]) >= 0 else -1.0  # +1: a loss, -1: an accuracy
+            if collapsed:
+                n = len(cols) - 1  # D's first tau - 1 columns: the earlier prefix values minus the last one
+                self.improve = 1.0 if np.median(D[:, -1]) >= 0 else -1.0  # +1: a loss, -1: an accuracy
+                self.fell_lo = self.shape_lo[:n] if self.improve > 0 else -self.shape_hi[:n]  # bound of V below
             self.level_lo, self.level_hi = self.lo.copy(), self.hi.copy()
             self.level_lo[cols], self.level_hi[cols] = -np.inf, np.inf
             self.level_lo[col], self.level_hi[col] = -np.inf, np.inf
@@ -97,12 +100,10 @@ class _Winsorizer:
         return out
 
     def _collapsed(self, D: np.ndarray, inside: np.ndarray) -> np.ndarray:
-        """Rows that collapsed (see the class); D's first ``tau - 1`` columns are the earlier prefix values
-        minus the last one."""
-        n = D.shape[1] - 1
+        """Rows that collapsed (see the class)."""
+        n = len(self.fell_lo)
         V = self.improve * D[:, :n]  # > 0: the curve improved since that epoch
-        lo = self.shape_lo[:n] if self.improve > 0 else -self.shape_hi[:n]
-        fell = (V < lo).any(axis=1)  # once better than its last value, beyond every training shape
+        fell = (V < self.fell_lo).any(axis=1)  # once better than its last value, beyond every training shape
         return fell & inside[:, n - 1] & (V[:, 0] <= 0)
 
 
