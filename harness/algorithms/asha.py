@@ -176,10 +176,16 @@ class SwiftASHA(ASHA):
                 ts = list(done)
                 X = self.view.prefixes(ts, epoch)
                 y = np.array([self.view.value(t, r_next) for t in ts])
-                self.models[key] = self.config.make(tau=epoch, seed=int(self.rng.integers(2**31))).fit(X, y)
+                from ..predictors.base import fit_finite
+
+                model = fit_finite(self.config.make(tau=epoch, seed=int(self.rng.integers(2**31))), X, y)
+                if model is not None:  # None: too few curves that did not diverge
+                    self.models[key] = model
             if key in self.models:
                 thr = quantile(done.values(), self.q)
-                pred = float(self.models[key].predict(self.view.prefixes([trial], epoch))[0])
+                from ..predictors.base import predict_finite
+
+                pred = float(predict_finite(self.models[key], self.view.prefixes([trial], epoch), math.inf)[0])
                 self.decisions.append({"trial": trial, "epoch": epoch, "target": r_next, "mean": pred,
                                        "threshold": thr, "decision": "pause" if pred >= thr else "continue"})
                 if pred >= thr:

@@ -244,7 +244,7 @@ class EarlyStopSim(_SRMMixin, SynchronousScheduler):
         since = 0
 
         def on_checkpoint(t: int, tau: int, loss: float) -> Decision:
-            if len(finals) < self.nth:
+            if len(finals) < self.nth or tau not in srm:  # no model: too few finite burn-in curves
                 return Decision.CONTINUE
             ref = finals[self.nth - 1]
             m, sd = srm.predict(tau, self._features([t], tau))

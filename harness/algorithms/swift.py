@@ -140,17 +140,23 @@ class SwiftHyperband(Hyperband):
         table.extend(self.view.prefixes([t for t in full if t in at_r], r_i))
         key = (r_i, p)
         if key not in self.models and len(table) >= self.d and p < r_i:
+            from ..predictors.base import fit_finite
+
             X = self._x(np.array([c[:p] for c in table]))
             y = np.array([c[r_i - 1] for c in table])
-            self.models[key] = self.config.make(tau=p, seed=int(self.rng.integers(2**31))).fit(X, y)
+            model = fit_finite(self.config.make(tau=p, seed=int(self.rng.integers(2**31))), X, y)
+            if model is not None:  # None: too few curves that did not diverge
+                self.models[key] = model
         if part:
             if not full:  # guard (SPEC 3.2): only possible when n_next == 0
                 at_r.update(_reached((yield Batch([Job(part[0], r_i)])), r_i))
                 full.append(part.pop(0))
                 table.append(self.view.observed(full[-1])[:r_i])
             if key in self.models:
+                from ..predictors.base import predict_finite
+
                 thr = quantile([at_r[t] if t in at_r else self.view.value(t, r_i) for t in full], self.q)
-                pred = self.models[key].predict(self._x(self.view.prefixes(part, p)))
+                pred = predict_finite(self.models[key], self._x(self.view.prefixes(part, p)), math.inf)
                 self.n_predicted += len(part)
                 sel = [t for t, m in zip(part, pred, strict=True) if m < thr]
                 if len(sel) + len(full) < n_next:

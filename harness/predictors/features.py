@@ -32,15 +32,18 @@ def parse_sets(spec: str | Iterable[str]) -> tuple[str, ...]:
 
 
 def ts_features(prefix: np.ndarray) -> np.ndarray:
-    """(n, tau) curve prefixes -> (n, 3 tau - 1) TS features (diff blocks absent when too short)."""
+    """(n, tau) curve prefixes -> (n, 3 tau - 1) TS features (diff blocks absent when too short). A diverged
+    (non-finite) prefix gives non-finite features, silently: the predictors leave such rows out
+    (:func:`harness.predictors.base.finite_rows`)."""
     prefix = np.atleast_2d(np.asarray(prefix, dtype=float))
     parts = [prefix]
-    if prefix.shape[1] >= 2:
-        d1 = np.diff(prefix, axis=1)
-        parts.append(d1)
-        if prefix.shape[1] >= 3:
-            parts.append(np.diff(d1, axis=1))
-    parts += [prefix.mean(axis=1, keepdims=True), prefix.std(axis=1, keepdims=True)]
+    with np.errstate(invalid="ignore"):
+        if prefix.shape[1] >= 2:
+            d1 = np.diff(prefix, axis=1)
+            parts.append(d1)
+            if prefix.shape[1] >= 3:
+                parts.append(np.diff(d1, axis=1))
+        parts += [prefix.mean(axis=1, keepdims=True), prefix.std(axis=1, keepdims=True)]
     return np.concatenate(parts, axis=1)
 
 

@@ -4,6 +4,9 @@ One independent regressor per observed length tau, trained on the features at ta
 training curves with target y_T (or y_r for a rung r). The predictive distribution of the true value
 is N(y_hat + mu_e, sigma^2) with mu_e, sigma the mean and std (ddof=1) of the leave-one-out errors
 (or K-fold errors in the cheap mode); a model with its own predictive std (BLR) uses that instead.
+
+Rows with a non-finite value (a diverged curve, kept by ``nan_policy=keep``) are left out of training; a
+query with a non-finite feature is predicted at ``worst`` with certainty (std 1e-12, every std's floor).
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from typing import Any
 
 import numpy as np
 from sklearn.model_selection import KFold
+
+from .base import finite_rows
 
 ERROR_MODES = ("loo", "kfold", "none")
 
@@ -61,17 +66,29 @@ def fit_tau(factory: Callable[[], Any], X: np.ndarray, y: np.ndarray, *, error: 
 
 
 class SRM:
-    """Per-tau models over a feature builder. ``predict(tau, X) -> (mean, std)``."""
+    """Per-tau models over a feature builder. ``predict(tau, X) -> (mean, std)``.
+
+    ``worst`` is the prediction for a query with a non-finite feature: f-Hyperband's and early stopping's
+    SRMs model u = -loss, where a diverged curve is -inf. A tau with fewer than ``min_rows`` finite training
+    rows gets no model (``tau in srm`` is False)."""
 
     def __init__(self, factory: Callable[[int], Any], *, error: str = "loo", bias_correction: bool = True,
-                 seed: int = 0):
+                 seed: int = 0, worst: float = -np.inf, min_rows: int = 3):
         self.factory = factory
         self.error = error
         self.bias_correction = bias_correction
         self.seed = seed
+        self.worst = worst
+        self.min_rows = min_rows
         self.models: dict[int, FittedTau] = {}
 
-    def fit(self, tau: int, X: np.ndarray, y: np.ndarray) -> FittedTau:
+    def fit(self, tau: int, X: np.ndarray, y: np.ndarray) -> FittedTau | None:
+        ok = finite_rows(X, y)
+        if not ok.all():
+            if ok.sum() < self.min_rows:
+                self.models.pop(tau, None)
+                return None
+            X, y = X[ok], y[ok]
         fitted = fit_tau(lambda: self.factory(tau), X, y, error=self.error, seed=self.seed)
         self.models[tau] = fitted
         return fitted
@@ -80,4 +97,11 @@ class SRM:
         return tau in self.models
 
     def predict(self, tau: int, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return self.models[tau].predict(np.atleast_2d(X), self.bias_correction)
+        X = np.atleast_2d(X)
+        ok = finite_rows(X)
+        if ok.all():
+            return self.models[tau].predict(X, self.bias_correction)
+        mean, std = np.full(len(X), float(self.worst)), np.full(len(X), 1e-12)
+        if ok.any():
+            mean[ok], std[ok] = self.models[tau].predict(X[ok], self.bias_correction)
+        return mean, std

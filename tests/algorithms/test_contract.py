@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
 from harness.algorithms import ALGORITHMS
 from harness.runner import Cell, run_cell
+from harness.store import apply_nan_policy
 from tests.conftest import make_curveset
 
 FAST = {"fhyperband": {"d": 10, "budget": "tiny"}, "earlystop": {"n_burnin": 20}, "swift": {"d": 5},
@@ -34,3 +36,27 @@ def test_scheduler_contract(pool, algo):
     assert epochs == sorted(epochs) and all(e <= a.epochs for e in epochs)
     w4 = run_cell(Cell("pool", algo, params, seed=1, workers=4), curves=pool)
     assert w4.makespan <= a.makespan
+
+
+@pytest.fixture(scope="module")
+def diverged_pool():
+    """A pool where 12 of 80 runs diverge (NaN or inf from some epoch on), kept as they are (nan_policy keep)."""
+    cs = make_curveset(n=80, t=20, seed=3)
+    y = cs.curves.copy()
+    for k, row in enumerate(range(0, 80, 7)):
+        y[row, 1 + k % 6:, 0] = np.nan if k % 2 else np.inf
+    return apply_nan_policy(replace(cs, curves=y), "keep")
+
+
+@pytest.mark.parametrize("algo", sorted(ALGORITHMS))
+def test_scheduler_survives_diverged_curves(diverged_pool, algo):
+    """Every scheduler runs over diverged curves (the predictors train on the finite ones and rank a diverged
+    prefix last) and never returns a diverged config."""
+    bad = set(diverged_pool.info["non_finite_ids"])
+    assert len(bad) == 12
+    params = {"R": 20, **({} if algo == "earlystop" else {"eta": 3}), **FAST.get(algo, {})}
+    for seed in range(4):
+        a = run_cell(Cell("pool", algo, params, seed=seed), curves=diverged_pool)
+        assert a.returned_config_id not in bad and np.isfinite(a.returned_final), seed
+        b = run_cell(Cell("pool", algo, params, seed=seed), curves=diverged_pool)
+        assert json.dumps(a.to_json()) == json.dumps(b.to_json())
