@@ -55,7 +55,8 @@ def tasks_for(experiment: str, cs: CurveSet, *, fractions: tuple[float, ...] = F
                     Task("blr", "TS", f, options=flat), Task("blr", "TS", f, options=raw),
                     Task("swift_svr", "PREFIX", f), Task("lastseen", "TS", f)]
         # appended after every fraction's block, so the tasks above keep their seeds
-        return out + [Task("nusvr", "TS", f, options=(("keep_collapsed", False),)) for f in fractions]
+        return (out + [Task("nusvr", "TS", f, options=(("keep_collapsed", False),)) for f in fractions]
+                + [Task("blr", "TS", f, options=(("halflife", (1.0, 100.0)),)) for f in fractions])
     methods = FIG3_METHODS + (("lce",) if with_lce else ())
     return [Task(m, "TS" if m == "lastseen" else feats, f, target) for f in fractions for m in methods]
 

@@ -352,19 +352,86 @@ class OLSPred(_Searched):
         return [LinearRegression()] + [KernelRidge(kernel="rbf", alpha=1e-6, gamma=g) for g in gammas]
 
 
+class _RecencyPrior(BaseEstimator, RegressorMixin):
+    """``est`` fitted on the columns of X multiplied by ``weights``: for a ridge-type model such as
+    BayesianRidge, a prior on each column's weight whose std is that column's weight (see :class:`BLRPred`)."""
+
+    def __init__(self, est: Any = None, weights: np.ndarray | None = None):
+        self.est = est
+        self.weights = weights
+
+    def fit(self, X: np.ndarray, y: np.ndarray) -> Any:
+        self.model_ = clone(self.est).fit(X * self.weights, y)
+        return self
+
+    def predict(self, X: np.ndarray, return_std: bool = False) -> Any:
+        return self.model_.predict(X * self.weights, return_std=return_std)
+
+
+def _recency_weights(n_features: int, tau: int, halflife: float) -> np.ndarray:
+    """Per column of an X that starts with Baker's TS block of a ``tau`` epoch prefix: 0.5 ** (age / halflife)
+    for the prefix values and differences (age: epochs before the last seen one), 1 for the prefix mean and
+    std and the HP/AP columns."""
+    w = np.ones(n_features)
+    for start, n in ((0, tau), (tau, tau - 1), (2 * tau - 1, tau - 2)):
+        if n > 0:
+            w[start:start + n] = 0.5 ** (np.arange(n)[::-1] / halflife)
+    return w
+
+
 class BLRPred(_Searched):
-    """Bayesian linear regression; Gamma-prior hyperparameters ~ LogU(1e-7, 1e-5); predictive std."""
+    """Bayesian linear regression; Gamma-prior hyperparameters ~ LogU(1e-7, 1e-5); predictive std.
+
+    ``halflife`` (an option, off by default) gives recent epochs a wider prior: the prior std of the weight of
+    a TS prefix value or difference ``k`` epochs before the last seen one is ``0.5 ** (k / halflife)`` of the
+    others'. With one shared precision over some 3 tau correlated TS features, a plain BLR spreads its weight
+    over the whole prefix, a long average that lags a curve recovering from a spike (MLPF at 90%: weight 0.03
+    on the last value). None (choice): Baker's BLR; a number: that half-life; ``(lo, hi)``: searched,
+    LogU(lo, hi) per candidate with the first candidate undecayed. Only where X starts with the TS block.
+    results/ablation.md measures ``(1, 100)``: it gains on MLPF and on smooth curves late in training, and makes
+    BLR follow diverging curves (deepobs_quadratic_deep), which is why it is not the default (issue #18).
+    """
 
     def __init__(self, *, n_search: int = 100, cv: int = 3, seed: int = 0, target: str = "final",
                  col: int = -1, clip_features: float | None = 0.05,
-                 level_tol: float | None = 1.0, keep_collapsed: bool = True):
+                 level_tol: float | None = 1.0, keep_collapsed: bool = True,
+                 halflife: float | tuple[float, float] | None = None):
         super().__init__(n_search=n_search, cv=cv, seed=seed, target=target, col=col, clip_features=clip_features,
                          level_tol=level_tol, keep_collapsed=keep_collapsed)
+        self.halflife = halflife
+
+    def fit(self, X: np.ndarray, y: np.ndarray) -> Any:
+        h = self.halflife
+        ok = h is None or (isinstance(h, (int, float)) and not isinstance(h, bool) and h > 0) or (
+            isinstance(h, (tuple, list)) and len(h) == 2 and all(isinstance(v, (int, float)) for v in h)
+            and 0 < h[0] <= h[1])
+        if not ok:
+            raise ValueError(f"halflife is {h!r}, but must be None (no decay), a number > 0 or a range (lo, hi) "
+                             f"with 0 < lo <= hi")
+        X = np.asarray(X, float)
+        col = self.col % X.shape[1] if X.shape[1] else 0
+        # the prefix length when X starts with the TS block (the only layout with recency weights), else None
+        self.ts_tau_ = col + 1 if X.shape[1] and _level_columns(X, col) is not None else None
+        return super().fit(X, y)
 
     def _candidates(self, rng: np.random.Generator) -> list[BaseEstimator]:
         p = _loguniform(rng, 1e-7, 1e-5, (4 * self.n_search))
-        return [BayesianRidge(alpha_1=p[4 * i], alpha_2=p[4 * i + 1], lambda_1=p[4 * i + 2], lambda_2=p[4 * i + 3])
-                for i in range(self.n_search)]
+        cands: list[BaseEstimator] = [
+            BayesianRidge(alpha_1=p[4 * i], alpha_2=p[4 * i + 1], lambda_1=p[4 * i + 2], lambda_2=p[4 * i + 3])
+            for i in range(self.n_search)]
+        h = self.halflife
+        if h is None:
+            return cands
+        lives = ([float(h)] * len(cands) if isinstance(h, (int, float)) else
+                 [np.inf, *_loguniform(rng, h[0], h[1], len(cands) - 1)])
+        if self.ts_tau_ is None:
+            return cands
+        n_features = self.xs_.mu.shape[0]
+        out: list[BaseEstimator] = []
+        for c, life in zip(cands, lives, strict=True):
+            out.append(c if not np.isfinite(life) else
+                       _RecencyPrior(c, _recency_weights(n_features, self.ts_tau_, life)))
+        return out
 
     def predict_dist(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         X = np.asarray(X, float)

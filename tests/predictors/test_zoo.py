@@ -201,3 +201,45 @@ def test_collapsed_mnist_cnns_keep_their_level_and_mlpf_is_untouched(shared_curv
         on.fit(X, mlpf.curve()[tr, -1]), off.fit(X, mlpf.curve()[tr, -1])
         Q = fb(np.arange(mlpf.n_configs), tau)
         np.testing.assert_array_equal(on.xs_(Q), off.xs_(Q))
+
+
+def test_blr_recency_prior_follows_a_random_walk():
+    """Curves that are random walks: the last seen value is what predicts the final one. A plain BLR (one
+    shared prior over the 119 TS features of a 40-epoch prefix) spreads its weight over the whole prefix and
+    lags; with the recency prior (``halflife``, searched) the selected model is a decayed one and gains over
+    0.05 of R^2 (issue #18). The default (None) is Baker's BLR."""
+    from harness.predictors.features import ts_features
+
+    rng = np.random.default_rng(0)
+    n, T, tau = 300, 60, 40
+    y = np.cumsum(rng.normal(0, 1, (n, T)), axis=1) + rng.normal(0, 3, (n, 1)) + rng.normal(0, 0.3, (n, T))
+    X, fin = ts_features(y[:, :tau]), y[:, -1]
+    tr, te = np.arange(100), np.arange(100, n)
+    scores = {}
+    for h in (None, (1.0, 100.0)):
+        m = BLRPred(n_search=20, seed=0, col=tau - 1, halflife=h).fit(X[tr], fin[tr])
+        if h is None:  # the default
+            d = BLRPred(n_search=20, seed=0, col=tau - 1).fit(X[tr], fin[tr])
+            np.testing.assert_array_equal(d.predict(X[te]), m.predict(X[te]))
+        scores[h] = r2(fin[te], m.predict(X[te]))
+        mean, std = m.predict_dist(X[te])
+        np.testing.assert_allclose(mean, m.predict(X[te]))
+        assert np.all(std > 0)
+        assert hasattr(m.model_, "weights") == (h is not None)
+    assert scores[(1.0, 100.0)] > scores[None] + 0.05, scores
+    w = BLRPred(n_search=20, seed=0, col=tau - 1, halflife=(1.0, 100.0)).fit(X[tr], fin[tr]).model_.weights
+    assert w[tau - 1] == w[2 * tau - 2] == w[3 * tau - 4] == 1 and np.all(w[3 * tau - 3:] == 1)  # last, mean, std
+    assert np.all(np.diff(w[:tau]) > 0)  # older epochs: a narrower prior
+
+
+def test_blr_recency_prior_only_for_the_ts_layout_and_checked():
+    """Raw-prefix or HP-only features get no recency prior: the same predictions as ``halflife=None``; a
+    bad ``halflife`` is a ValueError naming it."""
+    rng = np.random.default_rng(1)
+    X, y = rng.normal(size=(40, 6)), rng.normal(size=40)
+    a = BLRPred(n_search=5, seed=0, col=5, halflife=(1.0, 100.0)).fit(X, y).predict(X)
+    b = BLRPred(n_search=5, seed=0, col=5, halflife=None).fit(X, y).predict(X)
+    np.testing.assert_array_equal(a, b)
+    for bad in (0, -1.0, (5.0, 2.0), "long", True):
+        with pytest.raises(ValueError, match=r"halflife is .*, but must be None \(no decay\)"):
+            BLRPred(halflife=bad).fit(X, y)
