@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ..config import AlgorithmConfig, setting
+from ..predictors.finite import fit_finite, predict_finite
 from ..hb import asha_rungs, hyperband_epochs, quantile
 from ..scheduler import Decision, Job, Scheduler, TrialView
 from .hyperband import BudgetConfig, resolve_R
@@ -176,15 +177,11 @@ class SwiftASHA(ASHA):
                 ts = list(done)
                 X = self.view.prefixes(ts, epoch)
                 y = np.array([self.view.value(t, r_next) for t in ts])
-                from ..predictors.base import fit_finite
-
                 model = fit_finite(self.config.make(tau=epoch, seed=int(self.rng.integers(2**31))), X, y)
                 if model is not None:  # None: too few curves that did not diverge
                     self.models[key] = model
             if key in self.models:
                 thr = quantile(done.values(), self.q)
-                from ..predictors.base import predict_finite
-
                 pred = float(predict_finite(self.models[key], self.view.prefixes([trial], epoch), math.inf)[0])
                 self.decisions.append({"trial": trial, "epoch": epoch, "target": r_next, "mean": pred,
                                        "threshold": thr, "decision": "pause" if pred >= thr else "continue"})

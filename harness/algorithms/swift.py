@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ..config import AlgorithmConfig, setting
+from ..predictors.finite import fit_finite, predict_finite
 from ..hb import Bracket, quantile, stable_top
 from ..scheduler import Batch, Decision, Job, Results, UniformResults
 from .hyperband import BudgetConfig, Hyperband, learning_advice
@@ -140,8 +141,6 @@ class SwiftHyperband(Hyperband):
         table.extend(self.view.prefixes([t for t in full if t in at_r], r_i))
         key = (r_i, p)
         if key not in self.models and len(table) >= self.d and p < r_i:
-            from ..predictors.base import fit_finite
-
             X = self._x(np.array([c[:p] for c in table]))
             y = np.array([c[r_i - 1] for c in table])
             model = fit_finite(self.config.make(tau=p, seed=int(self.rng.integers(2**31))), X, y)
@@ -153,8 +152,6 @@ class SwiftHyperband(Hyperband):
                 full.append(part.pop(0))
                 table.append(self.view.observed(full[-1])[:r_i])
             if key in self.models:
-                from ..predictors.base import predict_finite
-
                 thr = quantile([at_r[t] if t in at_r else self.view.value(t, r_i) for t in full], self.q)
                 pred = predict_finite(self.models[key], self._x(self.view.prefixes(part, p)), math.inf)
                 self.n_predicted += len(part)

@@ -50,34 +50,6 @@ class PointPredictor(BaseEstimator, RegressorMixin):
         return clone(self).fit(X, y)
 
 
-def finite_rows(X: np.ndarray, y: np.ndarray | None = None) -> np.ndarray:
-    """Rows of ``X`` (and ``y``) whose values are all finite. A diverged curve (a non-finite loss, kept by
-    ``nan_policy=keep``) has non-finite prefix features or target; no model can learn from it."""
-    ok = np.isfinite(X).all(axis=1)
-    return ok if y is None else ok & np.isfinite(y)
-
-
-def fit_finite(model: Any, X: np.ndarray, y: np.ndarray, min_rows: int = 2) -> Any | None:
-    """``model.fit`` on the rows of finite features and target (all rows, the same arrays, when all are
-    finite); None when fewer than ``min_rows`` such rows remain, so the caller decides without a model."""
-    ok = finite_rows(X, y)
-    if ok.all():
-        return model.fit(X, y)
-    return model.fit(X[ok], y[ok]) if ok.sum() >= min_rows else None
-
-
-def predict_finite(model: Any, X: np.ndarray, worst: float) -> np.ndarray:
-    """``model.predict(X)``, with ``worst`` for each row with a non-finite feature (a diverged prefix), which
-    the model never sees."""
-    ok = finite_rows(X)
-    if ok.all():
-        return np.asarray(model.predict(X), float)
-    out = np.full(len(X), float(worst))
-    if ok.any():
-        out[ok] = model.predict(X[ok])
-    return out
-
-
 #: the context the factory offers a predictor's constructor
 CONTEXT_ARGS = ("seed", "tau", "n_search", "target", "col")
 

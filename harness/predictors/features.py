@@ -34,7 +34,7 @@ def parse_sets(spec: str | Iterable[str]) -> tuple[str, ...]:
 def ts_features(prefix: np.ndarray) -> np.ndarray:
     """(n, tau) curve prefixes -> (n, 3 tau - 1) TS features (diff blocks absent when too short). A diverged
     (non-finite) prefix gives non-finite features, silently: the predictors leave such rows out
-    (:func:`harness.predictors.base.finite_rows`)."""
+    (:mod:`harness.predictors.finite`)."""
     prefix = np.atleast_2d(np.asarray(prefix, dtype=float))
     parts = [prefix]
     with np.errstate(invalid="ignore"):

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from sklearn.model_selection import KFold
 
-from .base import finite_rows
+from .finite import all_finite, finite_rows
 
 ERROR_MODES = ("loo", "kfold", "none")
 
@@ -83,8 +83,8 @@ class SRM:
         self.models: dict[int, FittedTau] = {}
 
     def fit(self, tau: int, X: np.ndarray, y: np.ndarray) -> FittedTau | None:
-        ok = finite_rows(X, y)
-        if not ok.all():
+        ok = None if all_finite(X) and all_finite(y) else finite_rows(X, y)
+        if ok is not None and not ok.all():
             if ok.sum() < self.min_rows:
                 self.models.pop(tau, None)
                 return None
@@ -98,9 +98,9 @@ class SRM:
 
     def predict(self, tau: int, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         X = np.atleast_2d(X)
-        ok = finite_rows(X)
-        if ok.all():
+        if all_finite(X):
             return self.models[tau].predict(X, self.bias_correction)
+        ok = finite_rows(X)
         mean, std = np.full(len(X), float(self.worst)), np.full(len(X), 1e-12)
         if ok.any():
             mean[ok], std[ok] = self.models[tau].predict(X[ok], self.bias_correction)
