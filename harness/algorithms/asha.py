@@ -29,6 +29,8 @@ from .swift import PredictorSettings
 
 __all__ = ["ASHA", "SwiftASHA", "asha_rungs"]
 
+_new_job = tuple.__new__
+
 
 class ASHA(Scheduler):
     name = "asha"
@@ -71,7 +73,7 @@ class ASHA(Scheduler):
         self._max_trials = 10 * view.n_configs  # a pool drawn ten times over ends the run
 
     def _job(self, trial: int, k: int) -> Job:
-        return Job(trial, self.rungs[k])
+        return _new_job(Job, (trial, self.rungs[k], (), False))  # Job(trial, self.rungs[k]), without its __new__
 
     def suggest(self) -> Job | None:
         if self.committed >= self.budget:
@@ -97,10 +99,9 @@ class ASHA(Scheduler):
                     self.committed += self.rungs[k + 1] - start
                     return self._job(t, k + 1)
         self._dirty = 0
-        view = self.view
-        if view.n_trials >= self._max_trials:
+        if self.n_new >= self._max_trials:  # every trial is a new one drawn here: n_new is the view's n_trials
             return None
-        t = view.draw()
+        t = self.view.draw()
         self.n_new += 1
         self.running[t] = (0, 0)
         self.committed += self.rungs[0]
@@ -120,7 +121,7 @@ class ASHA(Scheduler):
 
     @property
     def finished(self) -> bool:
-        return not self.running and (self.committed >= self.budget or self.view.n_trials >= self._max_trials)
+        return not self.running and (self.committed >= self.budget or self.n_new >= self._max_trials)
 
     def incumbent(self) -> int | None:
         """Best trial at R; if no trial reached R within the budget, the best of the highest non-empty rung."""
