@@ -25,7 +25,6 @@ from harness.algorithms import Hyperband
 from harness.hb import brackets, hyperband_configs
 from harness.sim import simulate
 
-
 #: engine runs (consecutive seeds) per repetition of the Optuna comparison
 ENGINE_RUNS = 20
 

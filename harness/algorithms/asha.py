@@ -21,8 +21,8 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ..config import AlgorithmConfig, setting
-from ..predictors.finite import fit_finite, predict_finite
 from ..hb import asha_rungs, hyperband_epochs, quantile
+from ..predictors.finite import fit_finite, predict_finite
 from ..scheduler import Decision, Job, Scheduler, TrialView
 from .hyperband import BudgetConfig, resolve_R
 from .swift import PredictorSettings

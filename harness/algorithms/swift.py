@@ -17,8 +17,8 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ..config import AlgorithmConfig, setting
-from ..predictors.finite import fit_finite, predict_finite
 from ..hb import Bracket, quantile, stable_top
+from ..predictors.finite import fit_finite, predict_finite
 from ..scheduler import Batch, Decision, Job, Results, UniformResults
 from .hyperband import BudgetConfig, Hyperband, learning_advice
 

@@ -23,15 +23,22 @@ def finite_rows(X: np.ndarray, y: np.ndarray | None = None) -> np.ndarray:
     return ok if y is None else ok & np.isfinite(y)
 
 
-def fit_finite(model: Any, X: np.ndarray, y: np.ndarray, min_rows: int = 2) -> Any | None:
-    """``model.fit`` on the rows of finite features and target (all rows, the same arrays, when all are
-    finite); None when fewer than ``min_rows`` such rows remain, so the caller decides without a model."""
+def finite_training(X: np.ndarray, y: np.ndarray, min_rows: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """The training rows of finite features and target: ``(X, y)`` themselves when all are finite, else their
+    finite rows; None when fewer than ``min_rows`` remain (the caller then has no model)."""
     if all_finite(X) and all_finite(y):
-        return model.fit(X, y)
+        return X, y
     ok = finite_rows(X, y)
     if ok.all():
-        return model.fit(X, y)
-    return model.fit(X[ok], y[ok]) if ok.sum() >= min_rows else None
+        return X, y
+    return (X[ok], y[ok]) if ok.sum() >= min_rows else None
+
+
+def fit_finite(model: Any, X: np.ndarray, y: np.ndarray, min_rows: int = 2) -> Any | None:
+    """``model.fit`` on :func:`finite_training`'s rows; None when there are too few, so the caller decides
+    without a model."""
+    data = finite_training(X, y, min_rows)
+    return None if data is None else model.fit(*data)
 
 
 def predict_finite(model: Any, X: np.ndarray, worst: float) -> np.ndarray:

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from sklearn.model_selection import KFold
 
-from .finite import all_finite, finite_rows
+from .finite import all_finite, finite_rows, finite_training
 
 ERROR_MODES = ("loo", "kfold", "none")
 
@@ -83,12 +83,11 @@ class SRM:
         self.models: dict[int, FittedTau] = {}
 
     def fit(self, tau: int, X: np.ndarray, y: np.ndarray) -> FittedTau | None:
-        ok = None if all_finite(X) and all_finite(y) else finite_rows(X, y)
-        if ok is not None and not ok.all():
-            if ok.sum() < self.min_rows:
-                self.models.pop(tau, None)
-                return None
-            X, y = X[ok], y[ok]
+        data = finite_training(X, y, self.min_rows)
+        if data is None:
+            self.models.pop(tau, None)
+            return None
+        X, y = data
         fitted = fit_tau(lambda: self.factory(tau), X, y, error=self.error, seed=self.seed)
         self.models[tau] = fitted
         return fitted

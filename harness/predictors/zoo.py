@@ -420,12 +420,10 @@ class BLRPred(_Searched):
             BayesianRidge(alpha_1=p[4 * i], alpha_2=p[4 * i + 1], lambda_1=p[4 * i + 2], lambda_2=p[4 * i + 3])
             for i in range(self.n_search)]
         h = self.halflife
-        if h is None:
+        if h is None or self.ts_tau_ is None:  # no prior, or not the TS layout (the rng is not used after this)
             return cands
         lives = ([float(h)] * len(cands) if isinstance(h, (int, float)) else
                  [np.inf, *_loguniform(rng, h[0], h[1], len(cands) - 1)])
-        if self.ts_tau_ is None:
-            return cands
         n_features = self.xs_.mu.shape[0]
         out: list[BaseEstimator] = []
         for c, life in zip(cands, lives, strict=True):
