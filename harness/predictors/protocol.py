@@ -78,6 +78,9 @@ def run_protocol(cs: CurveSet, tasks: Sequence[Task], *, n_train: int = 100, rep
     T = cs.n_epochs
     target = y[:, -1]
     pool_tr = np.arange(cs.n_configs) if train_side is None else np.asarray(train_side)
+    if test_side is None and n_train < len(pool_tr) and cs.n_configs - n_train < 2:
+        raise ValueError(f"n_train is {n_train}, which leaves {cs.n_configs - n_train} test config(s) of "
+                         f"{cs.name}'s {cs.n_configs}; R^2 needs at least 2 (n_train at most {cs.n_configs - 2})")
     rows = []
     builders: dict[str, FeatureBuilder] = {}
     total = len(tasks) * repeats
@@ -88,6 +91,10 @@ def run_protocol(cs: CurveSet, tasks: Sequence[Task], *, n_train: int = 100, rep
             raise ValueError(f"n_train is {n_train}, but the training pool has only {len(pool_tr)} configs")
         tr = np.sort(rng.choice(pool_tr, size=n_train, replace=False))
         te = np.setdiff1d(np.arange(cs.n_configs) if test_side is None else np.asarray(test_side), tr)
+        if len(te) < 2:  # R^2 needs two test values; one would make every cell NaN
+            bar.close()
+            raise ValueError(f"the test side of {cs.name} has {len(te)} config(s) outside the training set; R^2 "
+                             f"needs at least 2")
         for task in tasks:
             tau = tau_for(task.fraction, T)
             t0 = time.perf_counter()

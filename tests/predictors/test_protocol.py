@@ -68,3 +68,17 @@ def test_lce_on_real_curves_in_the_protocol(shared_curves):
     cs = load_dataset("nasbench_nlp_wikitext2")
     df = run_protocol(cs, [Task("lce", "TS", 50)], repeats=1, lce_test=10, progress=False)
     assert df.r2.iloc[0] > 0.5 and df.n_test.iloc[0] == 10
+
+
+def test_too_few_test_configs_is_an_error_naming_n_train(fake):
+    """n_train one short of the pool left a single test config: every R^2 was NaN, with a warning per cell."""
+    n = fake.n_configs
+    with pytest.raises(ValueError, match=rf"n_train is {n - 1}, which leaves 1 test config\(s\) of fake's {n}; "
+                                         rf"R\^2 needs at least 2 \(n_train at most {n - 2}\)"):
+        run_protocol(fake, [Task("lastseen", "TS", 25)], n_train=n - 1, repeats=1, progress=False)
+    df = run_protocol(fake, [Task("lastseen", "TS", 25)], n_train=n - 2, repeats=1, progress=False)
+    assert df.n_test.tolist() == [2] and np.isfinite(df.r2).all()
+    half = np.arange(n - 1)
+    with pytest.raises(ValueError, match="the test side of fake has 1 config"):
+        run_protocol(fake, [Task("lastseen", "TS", 25)], n_train=10, repeats=1, progress=False, train_side=half,
+                     test_side=np.array([n - 1]))
