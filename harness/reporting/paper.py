@@ -263,7 +263,13 @@ the half-life searched) lifts MLPF at 40 / 60% by 1.3 / 3.8 points and NAS-Bench
 MLPF tasks (5 repeats) it reached 89.7 / 96.2 at 50 / 90%, still below last-seen. It is not the default: on the
 diverging curves of `deepobs_quadratic_deep` (the regression baseline's settings) BLR then follows the
 divergence (80%: 68.7 -> -2354.6), and decaying only the prefix values, not their differences, gains nothing on
-MLPF (88.4 / 95.2).
+MLPF (88.4 / 95.2). A fixed half-life of 10 epochs gets MLPF to 90.3 / 94.2 / 94.8 / 96.2 at 50 / 70 / 80 / 90%
+(plain BLR 88.7 / 93.0 / 94.3 / 95.3) but takes `deepobs_quadratic_deep` at 50-90% (5 repeats) from -265 ... 42
+to -531 ... -17 (3 and 30 epochs are worse on one or the other). The last-seen candidate fails BLR as it fails
+ν-SVR: Fig. 3 MLPF 80% 94.3 -> 86.1, NAS-Bench-NLP 10% 71.6 -> 49.2. The gap that is left is at 90%, where BLR
+trails last-seen by 1.31 ± 0.25 points paired over Fig. 3's 5 repeats (at 50% the paired gap, -1.7 ± 1.6, is
+noise): with 100 training curves, a curve recovering from a spike (last-seen right) and one inside a spike (MLPF
+70-80%, quadratic_deep; last-seen wrong by far) are told apart by nothing the models are given.
 
 ## Predictor regression baseline (CI)
 
