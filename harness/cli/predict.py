@@ -46,7 +46,11 @@ def run(args: argparse.Namespace) -> int:
     from ..reporting.predict import markdown, plot_fig3
 
     default = ABLATION_FRACTIONS if args.experiment == "ablation" else FIG3_FRACTIONS
-    fractions = tuple(float(x) for x in args.fractions.split(",")) if args.fractions else default
+    try:
+        fractions = tuple(float(x) for x in args.fractions.split(",")) if args.fractions else default
+    except ValueError:
+        raise ValueError(f"--fractions is {args.fractions!r}, but must be comma-separated percentages, "
+                         f"e.g. 25,50,75") from None
     frames = []
     for name in args.dataset:
         cs = load_dataset(name)

@@ -69,6 +69,10 @@ TARGETED = frozenset({"nusvr", "nusvr_linear", "nusvr_rbf", "ols", "blr", "rf"})
 
 
 def budget_size(budget: str | int) -> int:
+    """Draws of a search budget: a name of :data:`SEARCH_BUDGETS` or a positive integer (also as a string, as
+    ``--budget 50`` gives it)."""
+    if isinstance(budget, str) and budget.strip().lstrip("+-").isdigit():
+        budget = int(budget)
     if isinstance(budget, int) and not isinstance(budget, bool):
         if budget < 1:
             raise ValueError(f"search budget is {budget}, but must be >= 1")

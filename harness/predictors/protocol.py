@@ -17,7 +17,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from ..store import CurveSet
-from . import TARGETED, make_predictor
+from . import TARGETED, budget_size, make_predictor
 from .features import FeatureBuilder, parse_sets
 from .zoo import r2
 
@@ -74,6 +74,13 @@ def run_protocol(cs: CurveSet, tasks: Sequence[Task], *, n_train: int = 100, rep
     ``lce_budget`` is the LCE fit (``paper`` / ``cheap`` MCMC or ``bma``, see :mod:`.lce`)."""
     if clip not in CLIP_MODES:
         raise ValueError(f"clip is {clip!r}, but must be one of {CLIP_MODES}")
+    for name, v, lo in (("repeats", repeats, 1), ("n_train", n_train, 2), ("seed", seed, 0)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo:
+            raise ValueError(f"{name} is {v!r}, but must be an integer >= {lo}")
+    bad = [t.fraction for t in tasks if not 0 < t.fraction < 100]
+    if bad:
+        raise ValueError(f"fraction is {bad[0]:g}, but must be a percentage of the curve strictly between 0 and 100")
+    budget_size(budget)
     y = cs.curve()
     T = cs.n_epochs
     target = y[:, -1]
