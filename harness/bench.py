@@ -26,7 +26,7 @@ import pandas as pd
 from .config import AlgorithmConfig
 from .datasets import REPO_ROOT
 from .metrics import RunRecord
-from .runner import BACKENDS, Cell, cached_dataset, run_cells
+from .runner import BACKENDS, Cell, cached_dataset, check_n_jobs, run_cells
 
 log = logging.getLogger(__name__)
 SUITE_DIR = REPO_ROOT / "conf" / "bench"
@@ -160,6 +160,9 @@ def run_suite(suite: Suite, *, backend: str = "sequential", n_jobs: int = -1, sh
     many new cells (for tests of resumption)."""
     if backend not in BACKENDS:
         raise ValueError(f"backend is {backend!r}, but must be one of {BACKENDS}")
+    check_n_jobs(n_jobs)
+    if isinstance(n_shards, bool) or not isinstance(n_shards, int) or n_shards < 1:
+        raise ValueError(f"n_shards is {n_shards!r}, but must be an integer >= 1")
     if not 0 <= shard < n_shards:
         raise ValueError(f"shard is {shard}, but must be in [0, n_shards={n_shards})")
     out = suite.out_dir

@@ -100,6 +100,13 @@ def _run_chunk(cells: Sequence[Cell], curves: dict[tuple[str, str, int | None], 
     return [run_cell(c, curves[_key(c)]) for c in cells]
 
 
+def check_n_jobs(n_jobs: Any) -> None:
+    """joblib's process count: >= 1, or negative (-1: every core); 0 means nothing."""
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0:
+        raise ValueError(f"n_jobs (--jobs) is {n_jobs!r}, but must be a number of processes >= 1, or negative as "
+                         f"in joblib (-1: every core, -2: all but one)")
+
+
 def run_cells(cells: Sequence[Cell], *, backend: str = "sequential", n_jobs: int = -1, progress: bool = True,
               desc: str = "replay") -> list[RunRecord]:
     """Run ``cells`` and return their records in cell order (the same records whatever the backend).
@@ -109,6 +116,7 @@ def run_cells(cells: Sequence[Cell], *, backend: str = "sequential", n_jobs: int
     so a process start and a dataset load are paid per chunk, not per cell."""
     if backend not in BACKENDS:
         raise ValueError(f"backend is {backend!r}, but must be one of {BACKENDS}")
+    check_n_jobs(n_jobs)
     cells = list(cells)
     disable = not progress
     if backend == "sequential" or len(cells) <= 1:

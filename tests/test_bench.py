@@ -127,3 +127,19 @@ def test_hydra_joblib_launcher_shards(tmp_path):
     sharded = read_table(out)
     seq = run_suite(load_suite(suite_file(tmp_path / "seq", ALGOS)), progress=False)
     pd.testing.assert_frame_equal(data_columns(sharded), data_columns(seq))
+
+
+def test_bad_process_and_shard_counts_are_errors_before_any_work(tmp_path):
+    """--jobs 0 used to run the whole suite sequentially (joblib raised only once a cell was big enough) and
+    --n-shards 0 said 'shard is 0, but must be in [0, n_shards=0)'."""
+    from harness.bench import load_suite, run_suite
+    from harness.runner import run_cells
+
+    suite = load_suite("default")
+    for kw, message in (({"n_jobs": 0}, r"n_jobs \(--jobs\) is 0, but must be a number of processes >= 1"),
+                        ({"n_jobs": 1.5}, r"n_jobs \(--jobs\) is 1.5"),
+                        ({"n_shards": 0}, r"n_shards is 0, but must be an integer >= 1")):
+        with pytest.raises(ValueError, match=message):
+            run_suite(suite, **kw, progress=False, max_cells=0)
+    with pytest.raises(ValueError, match=r"n_jobs \(--jobs\) is 0"):
+        run_cells([], backend="joblib", n_jobs=0)
