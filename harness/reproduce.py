@@ -37,8 +37,14 @@ def load_config(name: str, quick: bool = False, overrides: list[str] | None = No
 
     if not (CONF_DIR / f"{name}.yaml").is_file():
         raise ValueError(f"experiment is {name!r}, but must be one of {EXPERIMENTS} (conf/reproduce/*.yaml)")
+    from hydra.errors import HydraException
+
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base=None):
-        cfg = compose(config_name=name, overrides=overrides or [])
+        try:
+            cfg = compose(config_name=name, overrides=overrides or [])
+        except HydraException as e:  # a key the experiment lacks, a malformed override: the user's input
+            msg = " ".join(str(e).split())
+            raise ValueError(f"--override {' '.join(overrides or [])}: {msg} (conf/reproduce/{name}.yaml)") from None
     d: dict[str, Any] = OmegaConf.to_container(cfg, resolve=True)  # type: ignore[assignment]
     q = d.pop("quick", {}) or {}
     if quick:

@@ -63,3 +63,13 @@ def test_reproduce_help_lists_every_experiment():
     from harness.reproduce import EXPERIMENTS
 
     assert tuple(EXPERIMENT_NAMES) == tuple(EXPERIMENTS)
+
+
+def test_a_bad_override_is_a_one_line_error_naming_it(tmp_path, capsys):
+    """Hydra's ConfigCompositionException used to surface as an internal error with a traceback."""
+    with pytest.raises(ValueError, match=r"--override nope=1: Could not override 'nope'\. .*conf/reproduce/fig3"):
+        load_config("fig3", overrides=["nope=1"])
+    assert main(["reproduce", "fig3", "--override", "repeats=[1", "--out-dir", str(tmp_path), "-q"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: --override repeats=[1: "), err
+    assert load_config("fig3", overrides=["repeats=2"])["repeats"] == 2
