@@ -54,6 +54,33 @@ def check_run_options(args: argparse.Namespace, n_epochs: int) -> None:
         raise ValueError(f"--R is {args.R}, but the curves record only {T} epochs{hint}")
     if args.R is not None and args.R < 1:
         raise ValueError(f"--R is {args.R}, but must be >= 1")
+    check_output_paths(args)
+
+
+def check_output_paths(args: argparse.Namespace) -> None:
+    """Before the run, not after it: ``--out`` must be a writable file path and ``--plot`` an image format
+    matplotlib writes (matplotlib is imported only when --plot is given)."""
+    import os
+    from pathlib import Path
+
+    for option in ("out", "plot"):
+        value = getattr(args, option, None)
+        if not value:
+            continue
+        path = Path(value)
+        if path.is_dir():
+            raise ValueError(f"--{option} {value}: is a directory, but must be a file path")
+        parent = next((p for p in path.absolute().parents if p.exists()), None)
+        if parent is None or not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+            raise ValueError(f"--{option} {value}: cannot create it ({parent} is not a writable directory)")
+    if getattr(args, "plot", None):
+        from matplotlib.backend_bases import FigureCanvasBase
+
+        formats = sorted(FigureCanvasBase.get_supported_filetypes())
+        suffix = Path(args.plot).suffix.lstrip(".").lower()
+        if suffix not in formats:
+            raise ValueError(f"--plot {args.plot}: the file name must end in an image format matplotlib writes "
+                             f"({', '.join(formats)})")
 
 
 def run_level(args: argparse.Namespace) -> dict[str, Any]:

@@ -51,3 +51,26 @@ def test_an_internal_error_is_not_disguised_as_bad_input(tmp_path, monkeypatch, 
     assert main(["replay", "-d", "digits_cnn", "-a", "buggy:Buggy", "--seeds", "0", "-q", "--baseline", ""]) == 3
     err = capsys.readouterr().err
     assert "Traceback" in err and "internal error: KeyError: 'oops'" in err and not err.startswith("error:")
+
+
+def test_output_paths_are_checked_before_the_run(tmp_path, capsys, monkeypatch):
+    """A --plot name matplotlib cannot write, or an --out that is a directory, used to fail after the whole run."""
+    import harness.runner
+
+    def no_run(*a, **k):
+        raise AssertionError("the run started before the output paths were checked")
+
+    (tmp_path / "file").write_text("")
+    base = ["replay", "-d", "digits_cnn", "--seeds", "0", "-q"]
+    with monkeypatch.context() as m:
+        m.setattr(harness.runner, "run_cells", no_run)
+        for extra, message in ((["--plot", str(tmp_path / "a.txt")], "the file name must end in an image format"),
+                               (["--plot", str(tmp_path / "a")], "the file name must end in an image format"),
+                               (["--out", str(tmp_path)], "is a directory, but must be a file path"),
+                               (["--out", str(tmp_path / "file" / "r.jsonl")], "cannot create it")):
+            assert main([*base, *extra]) == 2, extra
+            err = capsys.readouterr().err.strip().splitlines()
+            assert len(err) == 1 and message in err[0], (extra, err)
+    out, png = tmp_path / "new" / "r.jsonl", tmp_path / "new" / "p.svg"
+    assert main([*base, "--out", str(out), "--plot", str(png)]) == 0
+    assert out.read_text().count("\n") == 1 and png.stat().st_size > 1000
