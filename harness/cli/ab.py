@@ -72,8 +72,9 @@ def run(args: argparse.Namespace) -> int:
             d = [x - y for x, y in zip(a, b, strict=True)]
             lo, hi = bootstrap_ci(d, seed=0)
             t = paired_test(a, b)
+            stats = f"[{lo:+.4g}, {hi:+.4g}]  wilcoxon p={t['wilcoxon_p']:.3g}" if len(d) > 1 else "(one seed)"
             print(f"{metric:15s} A {summarize(a).fmt(4):>22s}  B {summarize(b).fmt(4):>22s}  "
-                  f"A-B {t['mean_diff']:+.4g} [{lo:+.4g}, {hi:+.4g}]  wilcoxon p={t['wilcoxon_p']:.3g}")
+                  f"A-B {t['mean_diff']:+.4g} {stats}")
         print(f"{'returned_opt':15s} A {sum(r.returned_optimum for r in ra) / len(ra):.2f}  "
               f"B {sum(r.returned_optimum for r in rb) / len(rb):.2f}")
         for key, label in (("r2", "inrun_r2"), ("spearman", "inrun_rho")):
@@ -81,7 +82,8 @@ def run(args: argparse.Namespace) -> int:
             if va or vb:
                 print(f"{label:15s} A {summarize(va).fmt(3) if va else '-':>22s}  "
                       f"B {summarize(vb).fmt(3) if vb else '-':>22s}  (predictions the algorithm acted on)")
-        print("(A, B: mean ± standard error over seeds; A-B: mean paired difference [bootstrap 95% CI])")
+        print("(A, B: mean ± standard error over seeds; A-B: mean paired difference [bootstrap 95% CI])"
+              if len(seeds) > 1 else "(one seed: no standard error, confidence interval or test; use --seeds 0-9)")
         if args.out:
             path = args.out if len(accountings(args)) == 1 else args.out.replace(".jsonl", f"_{acc}.jsonl")
             write_jsonl(recs, path)
