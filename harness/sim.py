@@ -332,6 +332,14 @@ def _next_report(job: Job, after: int) -> int:
     return job.epoch
 
 
+def _bad_job(name: str, job: Any) -> TypeError:
+    return TypeError(f"{name}: suggest() returned {job!r}, but must return a Job(trial, epoch) or None")
+
+
+def _bad_decision(name: str, decision: Any) -> TypeError:
+    return TypeError(f"{name}: on_result() returned {decision!r}, but must return Decision.CONTINUE, PAUSE or STOP")
+
+
 def _run_single_worker(oracle: Oracle, scheduler: Scheduler, accounting: str, cum: np.ndarray | None,
                        reached: list[tuple[int, int, float, float]], max_jobs: int) -> tuple[float, float]:
     """One worker: jobs run back to back, so no event heap is needed (same order as the heap).
@@ -350,7 +358,8 @@ def _run_single_worker(oracle: Oracle, scheduler: Scheduler, accounting: str, cu
     take = getattr(scheduler, "take_uniform", None)
     take_checkpointed = getattr(scheduler, "take_checkpointed", None)
     name = scheduler.name
-    loss_of, on_result, STOP = oracle.loss_of, scheduler.on_result, Decision.STOP
+    loss_of, on_result = oracle.loss_of, scheduler.on_result
+    CONTINUE, PAUSE, STOP = Decision.CONTINUE, Decision.PAUSE, Decision.STOP
     while not scheduler.finished:
         uniform = take() if take is not None else None
         if uniform is not None:
@@ -407,7 +416,10 @@ def _run_single_worker(oracle: Oracle, scheduler: Scheduler, accounting: str, cu
             if scheduler.finished:
                 break
             raise RuntimeError(f"{name}: no job running and suggest() returned None (deadlock)")
-        t, target, report_at, every_epoch = job
+        try:
+            t, target, report_at, every_epoch = job
+        except (TypeError, ValueError):
+            raise _bad_job(name, job) from None
         if not 1 <= target <= n_epochs:
             oracle._check_epoch(target)
         if t in stopped:
@@ -429,8 +441,12 @@ def _run_single_worker(oracle: Oracle, scheduler: Scheduler, accounting: str, cu
             if target >= max_epoch and t not in reached_set:
                 reached_set.add(t)
                 reached.append((t, oracle.epochs_used, now, value))
-            if on_result(t, target, value) is STOP:
-                stopped.add(t)
+            decision = on_result(t, target, value)
+            if decision is not CONTINUE:
+                if decision is STOP:
+                    stopped.add(t)
+                elif decision is not PAUSE:
+                    raise _bad_decision(name, decision)
             continue
         while True:
             epoch = target if begin >= target else _next_report(job, begin)
@@ -444,9 +460,11 @@ def _run_single_worker(oracle: Oracle, scheduler: Scheduler, accounting: str, cu
                 reached_set.add(t)
                 reached.append((t, oracle.epochs_used, now, value))
             decision = scheduler.on_result(t, epoch, value)
-            if epoch >= target or decision is not Decision.CONTINUE:
-                if decision is Decision.STOP:
+            if epoch >= target or decision is not CONTINUE:
+                if decision is STOP:
                     stopped.add(t)
+                elif decision is not CONTINUE and decision is not PAUSE:
+                    raise _bad_decision(name, decision)
                 break
             begin = epoch
     return now, now
@@ -463,7 +481,7 @@ def _run_checkpointed(oracle: Oracle, scheduler: Any, batch: tuple[list[int], in
     if not 1 <= target <= oracle.n_epochs:
         oracle._check_epoch(target)
     trained, trial_config, loss_of, max_epoch = oracle.trained, oracle.trial_config, oracle.loss_of, scheduler.max_epoch
-    CONTINUE, STOP = Decision.CONTINUE, Decision.STOP
+    CONTINUE, PAUSE, STOP = Decision.CONTINUE, Decision.PAUSE, Decision.STOP
     results: dict[int, tuple[int, float]] = {}
     stops: list[int] = []
     first = min(report, target)
@@ -492,6 +510,8 @@ def _run_checkpointed(oracle: Oracle, scheduler: Any, batch: tuple[list[int], in
                 if decision is CONTINUE:
                     begin, epoch = epoch, target
                     continue
+                if decision is not STOP and decision is not PAUSE:
+                    raise _bad_decision(f"{scheduler.name} (its Batch.checkpointed hook)", decision)
             results[t] = (epoch, value)
             if decision is STOP:
                 stops.append(t)
@@ -525,6 +545,8 @@ def _run_event_heap(oracle: Oracle, scheduler: Scheduler, accounting: str, worke
             job = scheduler.suggest()
             if job is None:
                 break
+            if not isinstance(job, Job):
+                raise _bad_job(scheduler.name, job)
             oracle._check_epoch(job.epoch)
             if job.trial in stopped:
                 raise RuntimeError(f"{scheduler.name}: suggested trial {job.trial}, which was stopped (STOP is final)")
@@ -556,6 +578,8 @@ def _run_event_heap(oracle: Oracle, scheduler: Scheduler, accounting: str, worke
             reached_set.add(job.trial)
             reached.append((job.trial, oracle.epochs_used, now, loss))
         decision = scheduler.on_result(job.trial, epoch, loss)
+        if decision is not Decision.CONTINUE and decision is not Decision.STOP and decision is not Decision.PAUSE:
+            raise _bad_decision(scheduler.name, decision)
         if epoch < job.epoch and decision is Decision.CONTINUE:
             stop = _next_report(job, epoch)
             slots[w] = (job, epoch, stop)

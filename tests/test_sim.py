@@ -102,6 +102,68 @@ def test_job_beyond_recorded_curve_is_rejected(fake):
         simulate(fake, Far())
 
 
+class _Once(_Stuck):
+    """One job (the shape ``job`` gives it); its result answered with ``answer``."""
+
+    job = staticmethod(lambda view: Job(view.new_trial(0), 3))
+    answer = Decision.CONTINUE
+
+    def start(self, view, rng):
+        super().start(view, rng)
+        self.sent = self.done = False
+
+    def suggest(self):
+        if self.sent:
+            return None
+        self.sent = True
+        return self.job(self.view)
+
+    def on_result(self, trial, epoch, loss):
+        self.done = True
+        return self.answer
+
+    @property
+    def finished(self):
+        return self.done
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+@pytest.mark.parametrize("every_epoch", [False, True])
+def test_a_broken_contract_is_named(fake, workers, every_epoch):
+    """A plain tuple from suggest() was an unpacking error ('expected 4, got 2'); a None from on_result() (a
+    forgotten return) was silently taken for PAUSE."""
+
+    class Tuple(_Once):
+        job = staticmethod(lambda view: (view.new_trial(0), 3))
+
+    class NoAnswer(_Once):
+        job = staticmethod(lambda view: Job(view.new_trial(0), 3, every_epoch=every_epoch))
+        answer = None
+
+    with pytest.raises(TypeError, match=r"stuck: suggest\(\) returned \(0, 3\), but must return a Job\(trial, epoch\)"):
+        simulate(fake, Tuple(), workers=workers)
+    with pytest.raises(TypeError, match=r"stuck: on_result\(\) returned None, but must return Decision.CONTINUE, "
+                                        r"PAUSE or STOP"):
+        simulate(fake, NoAnswer(), workers=workers)
+    for answer in Decision:
+        ok = type("Ok", (_Once,), {"answer": answer})()
+        assert simulate(fake, ok, workers=workers)[1].epochs_used == 3
+
+
+def test_a_checkpointed_hook_must_answer_with_a_decision(fake):
+    from harness import scheduler as sch
+
+    real = sch.Batch.checkpointed.__func__
+
+    def forgetful(cls, trials, epoch, report, hook):
+        return real(cls, trials, epoch, report, lambda t, e, v: None)
+
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(sch.Batch, "checkpointed", classmethod(forgetful))
+        with pytest.raises(TypeError, match=r"swift \(its Batch.checkpointed hook\): on_result\(\) returned None"):
+            simulate(fake, make_scheduler(fake, "swift", {"eta": 2}))
+
+
 class _NoFastPath(Hyperband):
     take_uniform = None  # the engine then runs every job through suggest / on_result
 
