@@ -510,17 +510,30 @@ def r2(y_true: np.ndarray, y_pred: np.ndarray, swapped: bool = False) -> float:
 
 
 class Wrapped(PointPredictor):
-    """Adapter for a user's scikit-learn-style regressor: adds ``predict_dist`` and ``refit_fixed``."""
+    """Adapter for a user's scikit-learn-style regressor: adds ``predict_dist`` and ``refit_fixed``. A regressor
+    without ``get_params`` (any object with fit and predict) is copied instead of cloned; ``fit`` need not return
+    self; ``predict`` must give one value per row (a column vector is flattened)."""
 
     def __init__(self, *, estimator: Any):
         self.estimator = estimator
 
     def fit(self, X: np.ndarray, y: np.ndarray) -> Any:
-        self.model_ = clone(self.estimator).fit(X, y)
+        import copy
+
+        est = self.estimator
+        model = clone(est) if hasattr(est, "get_params") else copy.deepcopy(est)
+        model.fit(X, y)
+        self.model_ = model
         return self
 
     def predict(self, X: np.ndarray) -> np.ndarray:
-        return np.asarray(self.model_.predict(X), float)
+        pred = np.asarray(self.model_.predict(X), float)
+        if pred.shape != (len(X),):
+            if pred.size != len(X):
+                raise ValueError(f"predictor {type(self.estimator).__name__}: predict() gave an array of shape "
+                                 f"{pred.shape} for {len(X)} rows, but must give one value per row")
+            pred = pred.reshape(len(X))
+        return pred
 
     def predict_dist(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if hasattr(self.model_, "predict_dist"):

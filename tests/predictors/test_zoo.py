@@ -70,6 +70,44 @@ def test_user_predictor_by_import_path():
         make_predictor("xgb")
 
 
+class _Duck:
+    """A regressor that is not a scikit-learn estimator: no get_params, fit returns None, predict a column."""
+
+    def __init__(self, seed: int = 0):
+        self.seed = seed
+
+    def fit(self, X, y):
+        self.coef_ = np.linalg.lstsq(X, y, rcond=None)[0]
+
+    def predict(self, X):
+        return (X @ self.coef_)[:, None]
+
+
+class _TooMany(_Duck):
+    def predict(self, X):
+        return np.zeros(len(X) + 1)
+
+
+def test_user_predictor_needs_only_fit_and_predict(monkeypatch):
+    """Such a regressor failed in scikit-learn's clone ('does not implement a get_params method')."""
+    import sys
+    import types
+
+    mod = types.ModuleType("_duck_predictors")
+    mod.Duck, mod.TooMany = _Duck, _TooMany
+    monkeypatch.setitem(sys.modules, "_duck_predictors", mod)
+    X = np.random.default_rng(0).normal(size=(20, 3))
+    y = X @ [1.0, 2.0, 3.0]
+    est = make_predictor("_duck_predictors:Duck", tau=3, seed=4)
+    m, s = est.fit(X, y).predict_dist(X)
+    assert m.shape == (20,) and r2(y, m) > 0.999 and np.isnan(s).all()
+    assert est.refit_fixed(X[:10], y[:10]).predict(X).shape == (20,)
+    assert est.estimator.seed == 4 and not hasattr(est.estimator, "coef_")  # fitted a copy, not the prototype
+    with pytest.raises(ValueError, match=r"predictor _TooMany: predict\(\) gave an array of shape \(21,\) for 20 "
+                                         r"rows, but must give one value per row"):
+        make_predictor("_duck_predictors:TooMany", tau=3).fit(X, y).predict(X)
+
+
 def _curves(rng: np.random.Generator, n: int, level: np.ndarray, tau: int = 6) -> np.ndarray:
     """Accuracy-like prefixes: a common rising shape plus noise at each row's level."""
     shape = -0.2 * np.exp(-np.arange(tau))
