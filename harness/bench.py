@@ -25,6 +25,7 @@ import pandas as pd
 
 from .config import AlgorithmConfig
 from .datasets import REPO_ROOT
+from .hb import ACCOUNTING
 from .metrics import RunRecord
 from .runner import BACKENDS, Cell, cached_dataset, check_n_jobs, run_cells
 
@@ -77,15 +78,52 @@ def load_suite(spec: str | Path) -> Suite:
     algos = raw["algorithms"]
     if isinstance(algos, list):
         algos = {a: {} for a in algos}
-    seeds = raw.get("seeds", 10)
-    seeds = tuple(range(seeds)) if isinstance(seeds, int) else tuple(int(s) for s in seeds)
+    if not isinstance(algos, dict) or not all(isinstance(v, dict) or v is None for v in algos.values()):
+        raise ValueError(f"{path}: 'algorithms' must be a list of names or a mapping name -> settings")
     as_tuple = lambda v: tuple(v) if isinstance(v, (list, tuple)) else (v,)  # noqa: E731
-    return Suite(name=str(raw.get("name", path.stem)), datasets=tuple(raw["datasets"]),
+
+    def bad(key: str, value: Any, rule: str) -> ValueError:
+        return ValueError(f"{path}: {key} is {value!r}, but must be {rule}")
+
+    def is_int(v: Any, lo: int) -> bool:
+        return isinstance(v, int) and not isinstance(v, bool) and v >= lo
+
+    seeds = raw.get("seeds", 10)
+    if is_int(seeds, 1):
+        seeds = tuple(range(seeds))
+    elif isinstance(seeds, list) and seeds and all(is_int(v, 0) for v in seeds):
+        seeds = tuple(seeds)
+    else:
+        raise bad("seeds", seeds, "a number of seeds >= 1 or a non-empty list of seeds >= 0")
+    accounting = as_tuple(raw.get("accounting", "resume"))
+    for a in accounting:
+        if a not in ACCOUNTING:
+            raise bad("accounting", a, f"one of {', '.join(ACCOUNTING)} (or a list of them)")
+    workers = as_tuple(raw.get("workers", 1))
+    for w in workers:
+        if not is_int(w, 1):
+            raise bad("workers", w, "a number of workers >= 1 (or a list of them)")
+    cost = raw.get("cost", "epochs")
+    if cost not in ("epochs", "seconds"):
+        raise bad("cost", cost, "epochs or seconds")
+    chunk = raw.get("chunk", 50)
+    if not is_int(chunk, 1):
+        raise bad("chunk", chunk, "a number of cells >= 1")
+    names = [str(k) for k in algos]
+    baseline = str(raw.get("baseline", "hyperband" if "hyperband" in names else names[0]))
+    if baseline not in names:
+        raise bad("baseline", baseline, f"one of the suite's algorithms ({', '.join(names)})")
+    datasets = as_tuple(raw["datasets"])
+    pad_to = raw.get("pad_to", {}) or {}
+    if not isinstance(pad_to, dict):
+        raise bad("pad_to", pad_to, "a mapping dataset -> epochs")
+    for ds, n in pad_to.items():
+        if ds not in datasets or not is_int(n, 1):
+            raise bad(f"pad_to.{ds}", n, "a number of epochs >= 1 for one of the suite's datasets")
+    return Suite(name=str(raw.get("name", path.stem)), datasets=tuple(str(d) for d in datasets),
                  algorithms={str(k): dict(v or {}) for k, v in algos.items()}, settings=dict(raw.get("settings", {})),
-                 seeds=seeds, accounting=as_tuple(raw.get("accounting", "resume")),
-                 workers=tuple(int(w) for w in as_tuple(raw.get("workers", 1))), cost=str(raw.get("cost", "epochs")),
-                 baseline=str(raw.get("baseline", "hyperband")), out=str(raw.get("out", "results/bench/{name}")),
-                 chunk=int(raw.get("chunk", 50)), pad_to=dict(raw.get("pad_to", {})))
+                 seeds=seeds, accounting=accounting, workers=workers, cost=cost, baseline=baseline,
+                 out=str(raw.get("out", "results/bench/{name}")), chunk=chunk, pad_to=dict(pad_to))
 
 
 def configs(suite: Suite) -> dict[str, AlgorithmConfig]:

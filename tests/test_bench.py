@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -143,3 +144,29 @@ def test_bad_process_and_shard_counts_are_errors_before_any_work(tmp_path):
             run_suite(suite, **kw, progress=False, max_cells=0)
     with pytest.raises(ValueError, match=r"n_jobs \(--jobs\) is 0"):
         run_cells([], backend="joblib", n_jobs=0)
+
+
+@pytest.mark.parametrize("line, message", [
+    ("seeds: -1", "seeds is -1, but must be a number of seeds >= 1 or a non-empty list of seeds >= 0"),
+    ("seeds: []", "seeds is [], but must be"),
+    ("accounting: [resume, restart]", "accounting is 'restart', but must be one of resume, scratch"),
+    ("workers: [1, 0]", "workers is 0, but must be a number of workers >= 1"),
+    ("cost: time", "cost is 'time', but must be epochs or seconds"),
+    ("chunk: 0", "chunk is 0, but must be a number of cells >= 1"),
+    ("baseline: asha", "baseline is 'asha', but must be one of the suite's algorithms (hyperband, random)"),
+    ("pad_to: {ptb_lstm_small: 40}", "pad_to.ptb_lstm_small is 40, but must be a number of epochs >= 1 for one "
+                                     "of the suite's datasets"),
+])
+def test_a_suite_value_that_cannot_work_is_a_one_line_error(tmp_path, line, message):
+    """seeds: -1 ran zero cells without a word; a baseline outside the suite gave a report of NaN costs and no
+    tests."""
+    path = tmp_path / "s.yaml"
+    path.write_text(f"datasets: [digits_cnn]\nalgorithms: [hyperband, random]\n{line}\n")
+    with pytest.raises(ValueError, match=re.escape(f"{path}: {message}")):
+        load_suite(path)
+
+
+def test_suite_defaults_and_lists():
+    s = load_suite("default")
+    assert (s.seeds, s.accounting, s.workers, s.baseline, s.cost, s.chunk) == (
+        tuple(range(10)), ("resume",), (1,), "hyperband", "epochs", 50)
