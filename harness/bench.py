@@ -232,10 +232,19 @@ def run_suite(suite: Suite, *, backend: str = "sequential", n_jobs: int = -1, sh
 
 
 def main(cfg: Any) -> None:  # pragma: no cover - exercised through hydra in tests/test_bench.py
-    """Hydra entry point: ``python -m harness.bench suite=default shard=0 n_shards=1 [backend=joblib]``."""
-    suite = load_suite(cfg.suite)
-    run_suite(suite, backend=cfg.backend, n_jobs=cfg.jobs, shard=cfg.shard, n_shards=cfg.n_shards,
-              progress=cfg.progress)
+    """Hydra entry point: ``python -m harness.bench suite=default shard=0 n_shards=1 [backend=joblib]``. Bad input
+    (a suite that cannot load, a bad shard) is one line on stderr and exit status 2, as in ``harness bench``."""
+    import sys
+
+    from .store import DatasetError
+
+    try:
+        suite = load_suite(cfg.suite)
+        run_suite(suite, backend=cfg.backend, n_jobs=cfg.jobs, shard=cfg.shard, n_shards=cfg.n_shards,
+                  progress=cfg.progress)
+    except (ValueError, FileNotFoundError, DatasetError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(2)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -198,6 +198,9 @@ def reproduce(names: list[str], out_dir: str | Path, *, quick: bool = False, n_j
     from joblib import Parallel, delayed
 
     from .reporting.paper import write_readme
+    from .runner import check_n_jobs
+
+    check_n_jobs(n_jobs)
     from .reporting.results import write_earlystop, write_predict, write_replay
 
     out = Path(out_dir)

@@ -130,6 +130,19 @@ def test_hydra_joblib_launcher_shards(tmp_path):
     pd.testing.assert_frame_equal(data_columns(sharded), data_columns(seq))
 
 
+def test_hydra_entry_point_bad_input_is_one_line(tmp_path):
+    """It printed Hydra's 'Error executing job' and a traceback for a suite name that does not exist."""
+    pytest.importorskip("hydra")
+    for override, message in (("suite=nope_suite", "error: suite 'nope_suite': no file "),
+                              ("n_shards=0", "error: n_shards is 0, but must be an integer >= 1")):
+        cmd = [sys.executable, "-m", "harness.bench", override, f"hydra.run.dir={tmp_path / 'run'}"]
+        proc = subprocess.run(cmd, cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(REPO)}, capture_output=True,
+                              text=True, timeout=300)
+        assert proc.returncode == 2, proc.stderr[-2000:]
+        lines = proc.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith(message), lines
+
+
 def test_bad_process_and_shard_counts_are_errors_before_any_work(tmp_path):
     """--jobs 0 used to run the whole suite sequentially (joblib raised only once a cell was big enough) and
     --n-shards 0 said 'shard is 0, but must be in [0, n_shards=0)'."""

@@ -73,3 +73,11 @@ def test_a_bad_override_is_a_one_line_error_naming_it(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: --override repeats=[1: "), err
     assert load_config("fig3", overrides=["repeats=2"])["repeats"] == 2
+
+
+def test_reproduce_rejects_zero_jobs_before_any_work(tmp_path):
+    from harness.reproduce import reproduce
+
+    with pytest.raises(ValueError, match=r"n_jobs \(--jobs\) is 0"):
+        reproduce(["fig3"], tmp_path, quick=True, n_jobs=0, progress=False)
+    assert not any(tmp_path.iterdir())
