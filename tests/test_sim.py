@@ -204,6 +204,8 @@ def test_block_draws_leave_the_stream_as_single_draws_would(n_configs):
         got.append(int(oracle.rng.integers(1000)))
         want.append(int(ref.integers(1000)))
     assert got == want
+    n = len(oracle.trial_config)
+    assert [view.draw() for _ in range(3)] == [n, n + 1, n + 2] and oracle.trained == [0] * (n + 3)
 
 
 class _NoCheckpointedFastPath(SwiftHyperband):
