@@ -105,16 +105,6 @@ class Oracle:
         self._drawn += 1
         return v
 
-    def draw_trial(self) -> int:
-        """A new trial of a uniformly drawn pool row: ``new_trial(draw_config())`` in one call (ASHA's hot path)."""
-        if self._drawn >= len(self._draws):
-            return self.new_trial(self.draw_config())
-        v = self._draws[self._drawn]
-        self._drawn += 1
-        self.trial_config.append(v)
-        self.trained.append(0)
-        return len(self.trial_config) - 1
-
     def sync_rng(self) -> None:
         """Leave the sampling stream where one-by-one draws would have: call before any other use of ``rng``."""
         if self._drawn < len(self._draws):
@@ -221,7 +211,8 @@ class ReplayView:
         return self.__oracle.sample(n)
 
     def draw(self) -> int:
-        return self.__oracle.draw_trial()
+        o = self.__oracle
+        return o.new_trial(o.draw_config())
 
     def permutation(self) -> np.ndarray:
         o = self.__oracle

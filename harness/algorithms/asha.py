@@ -104,9 +104,8 @@ class ASHA(Scheduler):
         t = self.view.draw()
         self.n_new += 1
         self.running[t] = (0, 0)
-        r0 = self.rungs[0]
-        self.committed += r0
-        return _new_job(Job, (t, r0, (), False))  # Job(t, r0), without its __new__
+        self.committed += self.rungs[0]
+        return self._job(t, 0)
 
     def on_result(self, trial: int, epoch: int, loss: float) -> Decision:
         k, _ = self.running[trial]
