@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from ..config import is_int_at_least
 from ..store import CurveSet
 from . import TARGETED, budget_size, make_predictor
 from .features import FeatureBuilder, parse_sets
@@ -75,7 +76,7 @@ def run_protocol(cs: CurveSet, tasks: Sequence[Task], *, n_train: int = 100, rep
     if clip not in CLIP_MODES:
         raise ValueError(f"clip is {clip!r}, but must be one of {CLIP_MODES}")
     for name, v, lo in (("repeats", repeats, 1), ("n_train", n_train, 2), ("seed", seed, 0)):
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo:
+        if not is_int_at_least(v, lo):
             raise ValueError(f"{name} is {v!r}, but must be an integer >= {lo}")
     bad = [t.fraction for t in tasks if not 0 < t.fraction < 100]
     if bad:
@@ -85,7 +86,10 @@ def run_protocol(cs: CurveSet, tasks: Sequence[Task], *, n_train: int = 100, rep
     T = cs.n_epochs
     target = y[:, -1]
     pool_tr = np.arange(cs.n_configs) if train_side is None else np.asarray(train_side)
-    if test_side is None and n_train < len(pool_tr) and cs.n_configs - n_train < 2:
+    pool_te = np.arange(cs.n_configs) if test_side is None else np.asarray(test_side)
+    if n_train >= len(pool_tr):
+        raise ValueError(f"n_train is {n_train}, but the training pool has only {len(pool_tr)} configs")
+    if test_side is None and cs.n_configs - n_train < 2:
         raise ValueError(f"n_train is {n_train}, which leaves {cs.n_configs - n_train} test config(s) of "
                          f"{cs.name}'s {cs.n_configs}; R^2 needs at least 2 (n_train at most {cs.n_configs - 2})")
     rows = []
@@ -94,10 +98,8 @@ def run_protocol(cs: CurveSet, tasks: Sequence[Task], *, n_train: int = 100, rep
     bar = tqdm(total=total, desc=f"{desc} {cs.name}", disable=not progress)
     for rep in range(repeats):
         rng = np.random.default_rng([seed, rep])
-        if n_train >= len(pool_tr):
-            raise ValueError(f"n_train is {n_train}, but the training pool has only {len(pool_tr)} configs")
         tr = np.sort(rng.choice(pool_tr, size=n_train, replace=False))
-        te = np.setdiff1d(np.arange(cs.n_configs) if test_side is None else np.asarray(test_side), tr)
+        te = np.setdiff1d(pool_te, tr)
         if len(te) < 2:  # R^2 needs two test values; one would make every cell NaN
             bar.close()
             raise ValueError(f"the test side of {cs.name} has {len(te)} config(s) outside the training set; R^2 "
