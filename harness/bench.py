@@ -23,7 +23,7 @@ from typing import Any
 
 import pandas as pd
 
-from .config import AlgorithmConfig
+from .config import AlgorithmConfig, is_int_at_least
 from .datasets import REPO_ROOT
 from .hb import ACCOUNTING
 from .metrics import RunRecord
@@ -85,13 +85,10 @@ def load_suite(spec: str | Path) -> Suite:
     def bad(key: str, value: Any, rule: str) -> ValueError:
         return ValueError(f"{path}: {key} is {value!r}, but must be {rule}")
 
-    def is_int(v: Any, lo: int) -> bool:
-        return isinstance(v, int) and not isinstance(v, bool) and v >= lo
-
     seeds = raw.get("seeds", 10)
-    if is_int(seeds, 1):
+    if is_int_at_least(seeds, 1):
         seeds = tuple(range(seeds))
-    elif isinstance(seeds, list) and seeds and all(is_int(v, 0) for v in seeds):
+    elif isinstance(seeds, list) and seeds and all(is_int_at_least(v, 0) for v in seeds):
         seeds = tuple(seeds)
     else:
         raise bad("seeds", seeds, "a number of seeds >= 1 or a non-empty list of seeds >= 0")
@@ -101,13 +98,13 @@ def load_suite(spec: str | Path) -> Suite:
             raise bad("accounting", a, f"one of {', '.join(ACCOUNTING)} (or a list of them)")
     workers = as_tuple(raw.get("workers", 1))
     for w in workers:
-        if not is_int(w, 1):
+        if not is_int_at_least(w, 1):
             raise bad("workers", w, "a number of workers >= 1 (or a list of them)")
     cost = raw.get("cost", "epochs")
     if cost not in ("epochs", "seconds"):
         raise bad("cost", cost, "epochs or seconds")
     chunk = raw.get("chunk", 50)
-    if not is_int(chunk, 1):
+    if not is_int_at_least(chunk, 1):
         raise bad("chunk", chunk, "a number of cells >= 1")
     names = [str(k) for k in algos]
     baseline = str(raw.get("baseline", "hyperband" if "hyperband" in names else names[0]))
@@ -118,7 +115,7 @@ def load_suite(spec: str | Path) -> Suite:
     if not isinstance(pad_to, dict):
         raise bad("pad_to", pad_to, "a mapping dataset -> epochs")
     for ds, n in pad_to.items():
-        if ds not in datasets or not is_int(n, 1):
+        if ds not in datasets or not is_int_at_least(n, 1):
             raise bad(f"pad_to.{ds}", n, "a number of epochs >= 1 for one of the suite's datasets")
     return Suite(name=str(raw.get("name", path.stem)), datasets=tuple(str(d) for d in datasets),
                  algorithms={str(k): dict(v or {}) for k, v in algos.items()}, settings=dict(raw.get("settings", {})),
@@ -199,7 +196,7 @@ def run_suite(suite: Suite, *, backend: str = "sequential", n_jobs: int = -1, sh
     if backend not in BACKENDS:
         raise ValueError(f"backend is {backend!r}, but must be one of {BACKENDS}")
     check_n_jobs(n_jobs)
-    if isinstance(n_shards, bool) or not isinstance(n_shards, int) or n_shards < 1:
+    if not is_int_at_least(n_shards, 1):
         raise ValueError(f"n_shards is {n_shards!r}, but must be an integer >= 1")
     if not 0 <= shard < n_shards:
         raise ValueError(f"shard is {shard}, but must be in [0, n_shards={n_shards})")
@@ -236,13 +233,13 @@ def main(cfg: Any) -> None:  # pragma: no cover - exercised through hydra in tes
     (a suite that cannot load, a bad shard) is one line on stderr and exit status 2, as in ``harness bench``."""
     import sys
 
-    from .store import DatasetError
+    from .cli import user_errors
 
     try:
         suite = load_suite(cfg.suite)
         run_suite(suite, backend=cfg.backend, n_jobs=cfg.jobs, shard=cfg.shard, n_shards=cfg.n_shards,
                   progress=cfg.progress)
-    except (ValueError, FileNotFoundError, DatasetError) as e:
+    except user_errors() as e:
         print(f"error: {e}", file=sys.stderr)
         sys.exit(2)
 

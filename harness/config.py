@@ -14,6 +14,7 @@ import dataclasses
 import functools
 import json
 import math
+import numbers
 import types
 import typing
 from collections.abc import Mapping
@@ -25,6 +26,12 @@ DEFAULT_ETA = 3
 
 class ConfigError(ValueError):
     """A setting is unknown, of the wrong type or out of range (one-line message)."""
+
+
+def is_int_at_least(value: Any, lo: int) -> bool:
+    """Whether ``value`` is an integer (Python or numpy, not a bool) of at least ``lo``: the rule of counts
+    such as seeds, repeats, workers or shards outside the algorithm configs."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= lo
 
 
 def setting(default: Any, *, help: str = "", choices: tuple[Any, ...] | None = None,  # noqa: A002
