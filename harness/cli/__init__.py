@@ -34,7 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _user_errors() -> tuple[type[BaseException], ...]:
+def user_errors() -> tuple[type[BaseException], ...]:
+    """The exceptions that are bad input, reported as one line and exit 2 (the other entry points use it too)."""
     from ..store import DatasetError
 
     return (UserError, DatasetError, ValueError, FileNotFoundError, IsADirectoryError, NotADirectoryError,
@@ -56,7 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                         format="%(levelname)s %(name)s: %(message)s")
     try:
         return int(args.func(args) or 0)
-    except _user_errors() as e:
+    except user_errors() as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
