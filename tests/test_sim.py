@@ -150,7 +150,7 @@ def test_a_broken_contract_is_named(fake, workers, every_epoch):
         assert simulate(fake, ok, workers=workers)[1].epochs_used == 3
 
 
-def test_a_checkpointed_hook_must_answer_with_a_decision(fake):
+def test_a_checkpointed_hook_must_answer_with_a_decision(fake, monkeypatch):
     from harness import scheduler as sch
 
     real = sch.Batch.checkpointed.__func__
@@ -158,10 +158,9 @@ def test_a_checkpointed_hook_must_answer_with_a_decision(fake):
     def forgetful(cls, trials, epoch, report, hook):
         return real(cls, trials, epoch, report, lambda t, e, v: None)
 
-    with pytest.MonkeyPatch.context() as m:
-        m.setattr(sch.Batch, "checkpointed", classmethod(forgetful))
-        with pytest.raises(TypeError, match=r"swift \(its Batch.checkpointed hook\): on_result\(\) returned None"):
-            simulate(fake, make_scheduler(fake, "swift", {"eta": 2}))
+    monkeypatch.setattr(sch.Batch, "checkpointed", classmethod(forgetful))
+    with pytest.raises(TypeError, match=r"swift \(its Batch.checkpointed hook\): on_result\(\) returned None"):
+        simulate(fake, make_scheduler(fake, "swift", {"eta": 2}))
 
 
 class _NoFastPath(Hyperband):
