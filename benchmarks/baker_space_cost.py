@@ -1,5 +1,6 @@
 """Per-epoch cost of Baker et al.'s search spaces on this machine (issue #16): a few sampled configurations of
-each population config, one epoch each on one torch thread, and the core-hours a full population would take.
+each population config, one epoch each on one torch thread, and the core-hours a full population would take
+(from the mean CPU seconds, which do not grow when other processes share the cores).
 
     python benchmarks/baker_space_cost.py [--configs 3] [--root ../shared/data/train]
 """
@@ -21,7 +22,7 @@ from generate.__main__ import to_config  # noqa: E402
 from generate.engine import Member, Run, train_epoch_group  # noqa: E402
 
 POPULATIONS = ("cifar10_metaqnn", "cifar10_resnet", "cifar10_cudaconvnet", "ptb_lstm", "cifar10_cudaconvnet_small",
-               "ptb_lstm_small")
+               "ptb_lstm_small", "cifar10_resnet_small", "cifar10_metaqnn_small")
 
 
 def config(name: str, root: str):
@@ -40,19 +41,22 @@ def main() -> None:
     a = p.parse_args()
     torch.set_num_threads(1)
     dev = torch.device("cpu")
-    print(f"{'population':28s} {'configs':>7s} {'epochs':>6s} {'s/epoch (median)':>17s} {'core-hours':>11s}")
+    print(f"{'population':28s} {'configs':>7s} {'epochs':>6s} {'s/epoch (median)':>17s} {'CPU-s (mean)':>14s} "
+          f"{'core-hours':>11s}")
     for name in a.only:
         gc = config(name, a.root)
         run = Run(gc)
         data = run._load_data(dev)
-        secs = []
+        secs, cpus = [], []
         for c in run.configs[: a.configs]:
             m = Member(c, data, dev, gc.seed)
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             train_epoch_group([m], data, 0, dev, False)
             secs.append(time.perf_counter() - t0)
-        s = float(np.median(secs))
-        print(f"{name:28s} {gc.n_configs:7d} {gc.epochs:6d} {s:17.2f} {s * gc.n_configs * gc.epochs / 3600:11.1f}")
+            cpus.append(time.process_time() - c0)
+        s, mean_cpu = float(np.median(secs)), float(np.mean(cpus))
+        print(f"{name:28s} {gc.n_configs:7d} {gc.epochs:6d} {s:17.2f} {mean_cpu:14.2f} "
+              f"{mean_cpu * gc.n_configs * gc.epochs / 3600:11.1f}", flush=True)
 
 
 if __name__ == "__main__":

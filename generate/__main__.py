@@ -25,6 +25,18 @@ def check_export_target(out: Path, overwrite: bool) -> None:
                          f"to replace it, export=<another folder>, or export=false")
 
 
+def check_clean_tree(allow_dirty: bool, root: Path | None = None) -> None:
+    """Refuse, before any training, a run that would export a dataset made from uncommitted code."""
+    from .provenance import git_state
+
+    st = git_state(root)
+    if st["git_clean"] is False and not allow_dirty:
+        files = st["git_dirty_files"]
+        raise ValueError(f"the code has uncommitted changes ({', '.join(files[:3])}{', ...' if len(files) > 3 else ''}); "
+                         "a dataset exported from it could not be regenerated from its commit. Commit first, or pass "
+                         "allow_dirty=true (the diff's hash is recorded), or export=false")
+
+
 def to_config(cfg: DictConfig) -> Any:
     from .engine import DataConfig, GenerateConfig
     from .spaces import SpaceConfig
@@ -33,7 +45,8 @@ def to_config(cfg: DictConfig) -> Any:
     pop = d.pop("population")
     space = {k: tuple(v) if isinstance(v, list) else v for k, v in pop.pop("space", {}).items()}
     data = pop.pop("data", {})
-    merged = {**pop, **{k: v for k, v in d.items() if k not in ("export", "overwrite", "hydra") and v is not None}}
+    merged = {**pop, **{k: v for k, v in d.items()
+                        if k not in ("export", "overwrite", "allow_dirty", "hydra") and v is not None}}
     return GenerateConfig(space=SpaceConfig(**space), data=DataConfig(**data), **merged)
 
 
@@ -49,6 +62,7 @@ def main(cfg: DictConfig) -> None:
         out = Path("datasets") / gc.name if cfg.export is True else Path(str(cfg.export))
         if cfg.export and gc.n_shards == 1:
             check_export_target(out, bool(cfg.overwrite))
+            check_clean_tree(bool(cfg.get("allow_dirty", False)))
         run = Run(gc)
         n = run.execute()
     except (ValueError, TypeError, FileNotFoundError, RunLocked) as e:
@@ -56,7 +70,7 @@ def main(cfg: DictConfig) -> None:
         raise SystemExit(2) from None
     log.info("trained %d epochs in %s", n, run.dir)
     if cfg.export and gc.n_shards == 1:
-        cs = export(run.dir)
+        cs = export(run.dir, allow_dirty=bool(cfg.get("allow_dirty", False)))
         save(cs, out)
         print(f"exported {cs.n_configs} configs x {cs.n_epochs} epochs -> {out}")
 

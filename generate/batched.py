@@ -21,9 +21,11 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import nn
 
+from .member import steps
+
 if TYPE_CHECKING:
     from .data import ImageData, TextData
-    from .engine import Member
+    from .member import Member
 
 # Modules whose training-mode behaviour differs per member in ways a stack cannot reproduce exactly
 # (random masks drawn per model, running statistics updated in place).
@@ -49,8 +51,6 @@ def train_epoch_stacked(members: list[Member], data: ImageData | TextData, epoch
     seconds of the training part (the caller divides it among the members)."""
     from torch.func import functional_call, stack_module_state
 
-    from .engine import _steps
-
     t0 = time.perf_counter()
     base = members[0].model
     params, buffers = stack_module_state([m.model for m in members])
@@ -66,7 +66,7 @@ def train_epoch_stacked(members: list[Member], data: ImageData | TextData, epoch
         return functional_call(base, (p, b), (x,))
 
     batched = torch.func.vmap(one)
-    iters = [iter(_steps(m, data, epoch, device)) for m in members]
+    iters = [iter(steps(m, data, epoch, device)) for m in members]
     sums = torch.zeros(len(members), device=device)
     count = 0
     while True:

@@ -49,7 +49,12 @@ def _split(x: np.ndarray, y: np.ndarray, n_val: int, seed: int) -> tuple[np.ndar
 
 
 def load_images(source: str, root: str | Path | None = None, *, n_train: int | None = None,
-                n_val: int | None = None, seed: int = 0) -> ImageData:
+                n_val: int | None = None, seed: int = 0, downsample: int = 1) -> ImageData:
+    """Images as normalised tensors. ``downsample`` f > 1 averages f x f pixel blocks (CIFAR-10 at 16 x 16 for
+    f = 2, as the down-sampled ImageNet variants do): a convolution then costs 1/f^2, how a CPU-sized population
+    of deep networks fits its budget."""
+    if not isinstance(downsample, int) or isinstance(downsample, bool) or downsample < 1:
+        raise ValueError(f"data.downsample is {downsample!r}, but must be an integer >= 1")
     if source == "digits":
         from sklearn.datasets import load_digits
 
@@ -90,10 +95,21 @@ def load_images(source: str, root: str | Path | None = None, *, n_train: int | N
     if n_val and n_val < len(xva) and source != "digits":
         keep = np.sort(rng.choice(len(xva), n_val, replace=False))
         xva, yva = xva[keep], np.asarray(yva)[keep]
+    if downsample > 1:
+        xtr, xva = _pool(xtr, downsample), _pool(xva, downsample)
     mean = xtr.mean(axis=(0, 2, 3), keepdims=True)
     std = xtr.std(axis=(0, 2, 3), keepdims=True) + 1e-6
     return ImageData(_normalise(xtr, mean, std), torch.as_tensor(np.asarray(ytr), dtype=torch.long),
                      _normalise(xva, mean, std), torch.as_tensor(np.asarray(yva), dtype=torch.long), classes)
+
+
+def _pool(x: np.ndarray, f: int) -> np.ndarray:
+    """Average of f x f pixel blocks of (N, C, H, W) images (H and W cropped to multiples of f)."""
+    n, c, h, w = x.shape
+    if h < f or w < f:
+        raise ValueError(f"data.downsample is {f}, but the images are only {h} x {w}")
+    x = x[:, :, : h - h % f, : w - w % f]
+    return x.reshape(n, c, h // f, f, w // f, f).mean(axis=(3, 5))
 
 
 def _tinyimagenet(root: Path) -> tuple[np.ndarray, ...]:

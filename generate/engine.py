@@ -22,7 +22,6 @@ import logging
 import math
 import os
 import platform
-import subprocess
 import sys
 import time
 from contextlib import nullcontext
@@ -30,12 +29,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
-from torch import nn
 
 from .data import ImageData, TextData, load_images, load_text
-from .models import arch_features, build
+from .member import Member, evaluate, loss_of, steps
+from .provenance import git_state
 from .spaces import SpaceConfig, sample_configs
 
 log = logging.getLogger(__name__)
@@ -50,6 +48,7 @@ class DataConfig:
     seq_len: int = 64
     level: str = "char"
     max_vocab: int | None = None  # text: keep the most frequent tokens, map the rest to <unk>
+    downsample: int = 1  # images: average f x f pixel blocks (2: CIFAR-10 at 16 x 16)
 
 
 @dataclass(frozen=True)
@@ -91,115 +90,18 @@ def _atomic_write(path: Path, data: bytes) -> None:
 
 
 def provenance() -> dict[str, Any]:
-    try:
-        out = subprocess.run(["git", "rev-parse", "--verify", "-q", "HEAD"], capture_output=True, text=True,
-                             timeout=5, cwd=Path(__file__).parent)
-        sha = out.stdout.strip() if out.returncode == 0 else ""
-    except (OSError, subprocess.SubprocessError):
-        sha = ""
+    """Versions, device, command and the code's commit with its tree state (:func:`generate.provenance.git_state`)
+    of this process; stored in ``run.json`` when a run starts and appended to its ``resumed`` list on a resume."""
     dev = torch.cuda.get_device_name(0) if torch.cuda.is_available() else platform.processor() or "cpu"
     argv = list(sys.argv)
     if argv and argv[0].endswith(("generate/__main__.py", "generate\\__main__.py")):
         argv = ["python", "-m", "generate", *argv[1:]]
-    return {"torch": torch.__version__, "python": platform.python_version(), "device": dev, "git_sha": sha,
-            "command": " ".join(argv)}
+    return {"torch": torch.__version__, "python": platform.python_version(), "device": dev, **git_state(),
+            "command": " ".join(argv), "host": platform.node(), "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+            "threads": torch.get_num_threads()}
 
 
 # ---------------------------------------------------------------------------------------------
-
-
-class Member:
-    """One configuration being trained: model, optimiser, schedule and history."""
-
-    def __init__(self, config: dict[str, Any], data: ImageData | TextData, device: torch.device, seed: int):
-        self.config = config
-        self.hp = config["hp"]
-        self.seed = int(np.random.default_rng([seed, config["index"], 7]).integers(2**31))
-        torch.manual_seed(self.seed)
-        self.model = build(config, data.shape).to(device)
-        self.ap = arch_features(config, self.model)
-        params = self.model.parameters()
-        if self.hp.get("optimizer", "sgd") == "adam":
-            self.opt: torch.optim.Optimizer = torch.optim.Adam(params, lr=self.hp["lr"],
-                                                               weight_decay=self.hp["weight_decay"])
-        else:
-            self.opt = torch.optim.SGD(params, lr=self.hp["lr"], momentum=0.9, weight_decay=self.hp["weight_decay"])
-        self.history: list[dict[str, float]] = []
-        self.status = "running"
-
-    def lr_at(self, epoch: int) -> float:
-        lr, sched = self.hp["lr"], self.hp.get("lr_schedule", "constant")
-        if sched == "step":
-            return lr * 0.1 ** (epoch // self.hp.get("step_epochs", 8))
-        if sched == "exponential":
-            return lr * 0.9**epoch
-        return lr
-
-    def state(self) -> dict[str, Any]:
-        return {"model": self.model.state_dict(), "opt": self.opt.state_dict(), "history": self.history,
-                "status": self.status}
-
-    def load(self, state: dict[str, Any]) -> None:
-        self.model.load_state_dict(state["model"])
-        self.opt.load_state_dict(state["opt"])
-        self.history = list(state["history"])
-        self.status = state["status"]
-
-
-def _steps(member: Member, data: ImageData | TextData, epoch: int, device: torch.device):
-    """Minibatches of one epoch; the order depends only on (config seed, epoch)."""
-    g = torch.Generator().manual_seed(member.seed * 1000 + epoch)
-    bs = int(member.hp["batch_size"])
-    if isinstance(data, ImageData):
-        perm = torch.randperm(len(data.x_train), generator=g).to(device)
-        for i in range(0, len(perm), bs):
-            idx = perm[i: i + bs]
-            yield data.x_train[idx], data.y_train[idx]
-    else:
-        L = data.seq_len
-        offset = int(torch.randint(0, L, (1,), generator=g))
-        stream = data.train[offset:]
-        n = (len(stream) - 1) // (bs * L) * (bs * L)
-        if n == 0:
-            raise ValueError(f"text too short for batch_size {bs} x seq_len {L}")
-        x = stream[:n].view(bs, -1)
-        y = stream[1: n + 1].view(bs, -1)
-        order = torch.randperm(x.shape[1] // L, generator=g)
-        for j in order.tolist():
-            yield x[:, j * L:(j + 1) * L], y[:, j * L:(j + 1) * L]
-
-
-def _loss(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    out = model(x)
-    if out.dim() == 3:  # language model: (B, L, V)
-        out = out.reshape(-1, out.shape[-1])
-        y = y.reshape(-1)
-    return nn.functional.cross_entropy(out.float(), y), out
-
-
-@torch.no_grad()
-def _evaluate(member: Member, data: ImageData | TextData, amp: bool) -> dict[str, float]:
-    member.model.eval()
-    total, correct, count = 0.0, 0, 0
-    if isinstance(data, ImageData):
-        batches = [(data.x_val[i:i + 1024], data.y_val[i:i + 1024]) for i in range(0, len(data.x_val), 1024)]
-    else:
-        L, v = data.seq_len, data.val
-        n = (len(v) - 1) // L * L
-        batches = [(v[:n].view(-1, L), v[1:n + 1].view(-1, L))]
-    for x, y in batches:
-        with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=amp):
-            loss, out = _loss(member.model, x, y)
-        k = y.numel()
-        total += float(loss) * k
-        correct += int((out.argmax(-1) == y.reshape(-1)).sum())
-        count += k
-    member.model.train()
-    val_loss = total / count
-    res = {"val_loss": val_loss, "val_acc": correct / count}
-    if isinstance(data, TextData):
-        res["val_ppl"] = math.exp(min(val_loss, 50.0))
-    return res
 
 
 def train_epoch_group(members: list[Member], data: ImageData | TextData, epoch: int, device: torch.device,
@@ -209,12 +111,14 @@ def train_epoch_group(members: list[Member], data: ImageData | TextData, epoch: 
     Recorded seconds are per member, what one configuration costs on one worker: on the CPU the wall time of
     the member's own steps (the interleaving is synchronous, so this is exact); on a GPU, where steps run
     concurrently, the group's training time shared in proportion to the members' step counts. Evaluation is
-    timed per member and added."""
+    timed per member and added. Beside the wall seconds, the process CPU seconds (all threads) of the same
+    steps: on a shared machine they measure the configuration, not the load (``cpu_seconds``)."""
     streams = [torch.cuda.Stream() for _ in members] if device.type == "cuda" else [None] * len(members)
-    iters = [iter(_steps(m, data, epoch, device)) for m in members]
+    iters = [iter(steps(m, data, epoch, device)) for m in members]
     sums = [torch.zeros((), device=device) for _ in members]
     counts = [0] * len(members)
     own = [0.0] * len(members)
+    own_cpu = [0.0] * len(members)
     for m in members:
         for grp in m.opt.param_groups:
             grp["lr"] = m.lr_at(epoch)
@@ -224,7 +128,7 @@ def train_epoch_group(members: list[Member], data: ImageData | TextData, epoch: 
     while live:
         for j in list(live):
             m = members[j]
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             batch = next(iters[j], None)
             if batch is None:
                 live.remove(j)
@@ -234,27 +138,28 @@ def train_epoch_group(members: list[Member], data: ImageData | TextData, epoch: 
             with ctx:
                 x, y = batch
                 with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
-                    loss, _ = _loss(m.model, x, y)
+                    loss, _ = loss_of(m.model, x, y)
                 m.opt.zero_grad(set_to_none=True)
                 loss.backward()
                 m.opt.step()
                 sums[j] += loss.detach()
                 counts[j] += 1
             own[j] += time.perf_counter() - t0
+            own_cpu[j] += time.process_time() - c0
         step += 1
     if device.type == "cuda":
         torch.cuda.synchronize()
         total = time.perf_counter() - t_group
         own = [total * c / max(sum(counts), 1) for c in counts]
     train_losses = [float(sums[j]) / max(counts[j], 1) for j in range(len(members))]
-    _finish_epoch(members, data, epoch, amp, train_losses, own)
+    _finish_epoch(members, data, epoch, amp, train_losses, own, own_cpu)
 
 
 def _finish_epoch(members: list[Member], data: ImageData | TextData, epoch: int, amp: bool,
-                  train_losses: list[float], train_seconds: list[float]) -> None:
+                  train_losses: list[float], train_seconds: list[float], train_cpu: list[float]) -> None:
     """Evaluate each member (timed on its own) and append the epoch's record."""
-    for m, train_loss, sec in zip(members, train_losses, train_seconds, strict=True):
-        t0 = time.perf_counter()
+    for m, train_loss, sec, cpu in zip(members, train_losses, train_seconds, train_cpu, strict=True):
+        t0, c0 = time.perf_counter(), time.process_time()
         rec = {"epoch": epoch + 1, "train_loss": train_loss}
         if not math.isfinite(train_loss):
             m.status = "diverged"
@@ -262,20 +167,23 @@ def _finish_epoch(members: list[Member], data: ImageData | TextData, epoch: int,
             if isinstance(data, TextData):
                 rec["val_ppl"] = float("nan")
         else:
-            rec.update(_evaluate(m, data, amp))
+            rec.update(evaluate(m, data, amp))
         rec["seconds"] = sec + time.perf_counter() - t0
+        rec["cpu_seconds"] = cpu + time.process_time() - c0
         m.history.append(rec)
 
 
 def train_epoch_stack(members: list[Member], data: ImageData | TextData, epoch: int, device: torch.device,
                       amp: bool) -> None:
     """One epoch of members that share an architecture, as one stacked model (:mod:`generate.batched`); each
-    member records the stack's training time divided by the stack size, plus its own evaluation."""
+    member records the stack's training time (wall and CPU) divided by the stack size, plus its own evaluation."""
     from .batched import train_epoch_stacked
 
+    c0 = time.process_time()
     seconds = train_epoch_stacked(members, data, epoch, device, amp)
+    cpu = time.process_time() - c0
     _finish_epoch(members, data, epoch, amp, [m._stacked_train_loss for m in members],
-                  [seconds / len(members)] * len(members))
+                  [seconds / len(members)] * len(members), [cpu / len(members)] * len(members))
 
 
 def train_epoch(members: list[Member], data: ImageData | TextData, epoch: int, device: torch.device, amp: bool,
@@ -334,12 +242,16 @@ class Run:
         run_json = self.dir / "run.json"
         settings = _json_safe(self.cfg.settings())
         if run_json.is_file():
-            old = json.loads(run_json.read_text())["settings"]
+            meta = json.loads(run_json.read_text())
+            old = meta["settings"]
             defaults = _json_safe(GenerateConfig(name=self.cfg.name).settings())
             for k in settings:
                 if _differs(old.get(k), settings[k], defaults.get(k)):
                     raise ValueError(f"{run_json}: the run was started with {k}={old.get(k)!r}, now {k}="
                                      f"{settings[k]!r}; use another out_dir or the same settings to resume")
+            if self.pending():  # a resume that trains: its code version is part of the population's provenance
+                meta.setdefault("resumed", []).append(provenance())
+                _atomic_write(run_json, json.dumps(meta, indent=2).encode())
         else:
             _atomic_write(run_json, json.dumps({"settings": settings, "provenance": provenance()}, indent=2).encode())
         cpath = self.dir / "configs.jsonl"
@@ -379,7 +291,7 @@ class Run:
             m.status = "ok"
         while len(m.history) < self.cfg.epochs:  # diverged: pad with NaN
             m.history.append({"epoch": len(m.history) + 1, "train_loss": float("nan"), "val_loss": float("nan"),
-                              "val_acc": float("nan"), "seconds": float("nan")})
+                              "val_acc": float("nan"), "seconds": float("nan"), "cpu_seconds": float("nan")})
         rec = {"config_id": cid, "status": m.status, "ap": m.ap, "history": m.history}
         _atomic_write(self.dir / "done" / f"{cid}.json", json.dumps(rec).encode())
         state = self.dir / "state" / f"{cid}.pt"
@@ -458,7 +370,8 @@ class Run:
                                                    max_vocab=d.max_vocab, **kw)
             data.train, data.val = data.train.to(device), data.val.to(device)
             return data
-        data = load_images(d.source, d.root, n_train=d.n_train, n_val=d.n_val, seed=self.cfg.seed)
+        data = load_images(d.source, d.root, n_train=d.n_train, n_val=d.n_val, seed=self.cfg.seed,
+                           downsample=d.downsample)
         for k in ("x_train", "y_train", "x_val", "y_val"):
             setattr(data, k, getattr(data, k).to(device))
         return data

@@ -7,6 +7,7 @@ M recorded metrics per epoch. On disk it is one directory:
     configs.parquet      one row per configuration: config_id, HP columns, AP columns, info columns
     curves.npy           float64 (N, T, M), NaN where an epoch was not recorded or the run diverged
     epoch_seconds.npy    float64 (N, T), optional: wall-clock seconds of each epoch
+    epoch_cpu_seconds.npy  float64 (N, T), optional: process CPU seconds of each epoch (all threads)
 
 The store keeps curves exactly as recorded. What to do with missing values is a *load-time* policy
 (see :data:`NAN_POLICIES`), so the same files serve strict validation and forgiving replay.
@@ -65,9 +66,12 @@ class CurveSet:
     metrics: dict[str, str]  # metric name -> "min" | "max", in the order of the last axis of curves
     objective: str
     features: tuple[Feature, ...] = ()
-    epoch_seconds: np.ndarray | None = None  # (N, T)
+    epoch_seconds: np.ndarray | None = None  # (N, T) wall seconds
     provenance: dict[str, Any] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)  # load-time notes: nan policy, dropped ids, path
+    #: (N, T) process CPU seconds of each epoch (all threads): on a shared machine they measure the configuration,
+    #: where wall seconds also measure the load. Recorded by ``generate`` since issue #29; None elsewhere.
+    epoch_cpu_seconds: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         validate(self, where=self.name)
@@ -137,6 +141,7 @@ class CurveSet:
             configs=self.configs.iloc[rows].reset_index(drop=True),
             curves=self.curves[rows],
             epoch_seconds=None if self.epoch_seconds is None else self.epoch_seconds[rows],
+            epoch_cpu_seconds=None if self.epoch_cpu_seconds is None else self.epoch_cpu_seconds[rows],
         )
 
     def truncate(self, n_epochs: int) -> CurveSet:
@@ -146,6 +151,7 @@ class CurveSet:
             self,
             curves=self.curves[:, :n_epochs],
             epoch_seconds=None if self.epoch_seconds is None else self.epoch_seconds[:, :n_epochs],
+            epoch_cpu_seconds=None if self.epoch_cpu_seconds is None else self.epoch_cpu_seconds[:, :n_epochs],
         )
 
     def pad_to(self, n_epochs: int) -> CurveSet:
@@ -155,15 +161,17 @@ class CurveSet:
             raise ValueError(f"pad_to({n_epochs}) is shorter than the recorded {self.n_epochs} epochs")
         extra = n_epochs - self.n_epochs
         curves = np.concatenate([self.curves, np.repeat(self.curves[:, -1:], extra, axis=1)], axis=1)
-        sec = self.epoch_seconds
-        if sec is not None:
-            sec = np.concatenate([sec, np.repeat(sec[:, -1:], extra, axis=1)], axis=1)
-        return replace(self, curves=curves, epoch_seconds=sec, info=dict(self.info, padded_to=n_epochs))
+        def pad(sec: np.ndarray | None) -> np.ndarray | None:
+            return None if sec is None else np.concatenate([sec, np.repeat(sec[:, -1:], extra, axis=1)], axis=1)
+
+        return replace(self, curves=curves, epoch_seconds=pad(self.epoch_seconds),
+                       epoch_cpu_seconds=pad(self.epoch_cpu_seconds), info=dict(self.info, padded_to=n_epochs))
 
     def content_hash(self) -> str:
         """sha256 of configs, curves and seconds (computed once; the curve set is immutable)."""
         if "_content_hash" not in self.__dict__:
-            self.__dict__["_content_hash"] = content_hash(self.configs, self.curves, self.epoch_seconds)
+            self.__dict__["_content_hash"] = content_hash(self.configs, self.curves, self.epoch_seconds,
+                                                          self.epoch_cpu_seconds)
         return self.__dict__["_content_hash"]
 
     def describe(self) -> dict[str, Any]:
@@ -178,7 +186,8 @@ class CurveSet:
             "objective": f"{self.objective} ({self.mode})",
             "hp": ", ".join(f.name for f in self.hp_features()) or "-",
             "ap": ", ".join(f.name for f in self.ap_features()) or "-",
-            "epoch_seconds": "yes" if self.epoch_seconds is not None else "no",
+            "epoch_seconds": ("wall + cpu" if self.epoch_cpu_seconds is not None else "wall")
+            if self.epoch_seconds is not None else "no",
             "best_final": float(best),
             "full_curves": int(self.mask.all(axis=1).sum()),  # configs with a finite objective at every epoch
             "non_finite_configs": int((~self.mask).any(axis=1).sum()),
@@ -220,8 +229,10 @@ def validate(cs: CurveSet, where: str) -> None:
             raise DatasetError(f"{where}: feature {f.name!r} is declared but configs has no such column")
         if f.type != "categorical" and not pd.api.types.is_numeric_dtype(cs.configs[f.name]):
             raise DatasetError(f"{where}: feature {f.name!r} is declared {f.type} but its column is not numeric")
-    if cs.epoch_seconds is not None and cs.epoch_seconds.shape != (n, t):
-        raise DatasetError(f"{where}: epoch_seconds has shape {cs.epoch_seconds.shape}, expected {(n, t)}")
+    for key in ("epoch_seconds", "epoch_cpu_seconds"):
+        sec = getattr(cs, key)
+        if sec is not None and sec.shape != (n, t):
+            raise DatasetError(f"{where}: {key} has shape {sec.shape}, expected {(n, t)}")
 
 
 def apply_nan_policy(cs: CurveSet, policy: str = DEFAULT_NAN_POLICY) -> CurveSet:
@@ -262,12 +273,17 @@ def apply_nan_policy(cs: CurveSet, policy: str = DEFAULT_NAN_POLICY) -> CurveSet
 # hashing and IO
 
 
-def content_hash(configs: pd.DataFrame, curves: np.ndarray, epoch_seconds: np.ndarray | None) -> str:
+def content_hash(configs: pd.DataFrame, curves: np.ndarray, epoch_seconds: np.ndarray | None,
+                 epoch_cpu_seconds: np.ndarray | None = None) -> str:
+    """sha256 of the data; a dataset without CPU seconds hashes as it did before they existed."""
     h = hashlib.sha256()
     h.update(configs.to_csv(index=False, float_format="%.17g").encode())
     h.update(np.ascontiguousarray(curves, dtype="<f8").tobytes())
     if epoch_seconds is not None:
         h.update(np.ascontiguousarray(epoch_seconds, dtype="<f8").tobytes())
+    if epoch_cpu_seconds is not None:
+        h.update(b"cpu")
+        h.update(np.ascontiguousarray(epoch_cpu_seconds, dtype="<f8").tobytes())
     return "sha256:" + h.hexdigest()
 
 
@@ -284,6 +300,11 @@ def save(cs: CurveSet, directory: str | Path) -> Path:
                 allow_pickle=False)
     elif (d / "epoch_seconds.npy").exists():
         (d / "epoch_seconds.npy").unlink()
+    if cs.epoch_cpu_seconds is not None:
+        np.save(d / "epoch_cpu_seconds.npy", np.ascontiguousarray(cs.epoch_cpu_seconds, dtype=np.float64),
+                allow_pickle=False)
+    elif (d / "epoch_cpu_seconds.npy").exists():
+        (d / "epoch_cpu_seconds.npy").unlink()
     meta = {
         "format": FORMAT,
         "name": cs.name,
@@ -293,8 +314,9 @@ def save(cs: CurveSet, directory: str | Path) -> Path:
         "objective": cs.objective,
         "features": {f.name: f.to_json() for f in cs.features},
         "has_epoch_seconds": cs.epoch_seconds is not None,
+        **({"has_epoch_cpu_seconds": True} if cs.epoch_cpu_seconds is not None else {}),
         "provenance": cs.provenance,
-        "content_hash": content_hash(configs, cs.curves, cs.epoch_seconds),
+        "content_hash": content_hash(configs, cs.curves, cs.epoch_seconds, cs.epoch_cpu_seconds),
     }
     tmp = d / "metadata.json.tmp"
     tmp.write_text(json.dumps(meta, indent=2, default=str) + "\n")
@@ -357,9 +379,15 @@ def load(directory: str | Path, nan_policy: str = DEFAULT_NAN_POLICY, verify_has
         if not spath.is_file():
             raise DatasetError(f"{spath}: file not found but metadata has_epoch_seconds is true")
         seconds = np.load(spath, allow_pickle=False).astype(np.float64)
+    cpu = None
+    if meta.get("has_epoch_cpu_seconds"):
+        cpath2 = d / "epoch_cpu_seconds.npy"
+        if not cpath2.is_file():
+            raise DatasetError(f"{cpath2}: file not found but metadata has_epoch_cpu_seconds is true")
+        cpu = np.load(cpath2, allow_pickle=False).astype(np.float64)
     configs["config_id"] = configs["config_id"].astype(str)
     if verify_hash and "content_hash" in meta:
-        got = content_hash(configs, curves, seconds)
+        got = content_hash(configs, curves, seconds, cpu)
         if got != meta["content_hash"]:
             raise DatasetError(f"{mpath}: content_hash {meta['content_hash'][:19]} does not match the data "
                                f"({got[:19]}); files were modified after saving")
@@ -372,6 +400,7 @@ def load(directory: str | Path, nan_policy: str = DEFAULT_NAN_POLICY, verify_has
             objective=objective,
             features=tuple(features),
             epoch_seconds=seconds,
+            epoch_cpu_seconds=cpu,
             provenance=meta.get("provenance", {}),
             info={"path": str(d)},
         )

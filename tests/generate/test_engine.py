@@ -19,6 +19,13 @@ from generate.spaces import SpaceConfig, sample_configs  # noqa: E402
 from harness.store import load, save  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
+
+
+def _export(run_dir, **kw):
+    """Export a run trained by a test: the developer's tree may hold uncommitted changes (CI's does not)."""
+    return export(run_dir, allow_dirty=True, **kw)
+
+
 TINY = SpaceConfig(family="metaqnn", max_conv=2, conv_filters=(4, 8), max_fc=1, fc_units=(16,), batch_sizes=(64,))
 
 
@@ -43,7 +50,7 @@ def test_sampling_is_deterministic_and_stable_under_n():
 def test_tiny_population_trains_and_exports(tmp_path):
     run = Run(_cfg(tmp_path))
     assert run.execute() == 12
-    cs = export(run.dir)
+    cs = _export(run.dir)
     assert cs.curves.shape == (4, 3, 3) and np.isfinite(cs.curves).all()
     assert cs.objective == "val_acc" and cs.metrics["val_acc"] == "max"
     assert (cs.curve()[:, -1] > 0.15).any()  # something learned beyond chance on digits
@@ -63,7 +70,7 @@ def test_kill_and_resume_loses_nothing(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     ref = subprocess.run([*cmd, f"out_dir={tmp_path / 'ref'}"], cwd=REPO, env=env, capture_output=True, text=True)
     assert ref.returncode == 0, ref.stderr[-2000:]
-    expected = export(tmp_path / "ref")
+    expected = _export(tmp_path / "ref")
     cmd.append(f"out_dir={tmp_path / 'killed'}")
     first = subprocess.run([*cmd, "kill_after_epochs=5"], cwd=REPO, env=env, capture_output=True, text=True)
     assert first.returncode == 75, first.stderr[-2000:]
@@ -72,7 +79,7 @@ def test_kill_and_resume_loses_nothing(tmp_path):
     assert len(done) == 1 and len(states) == 1  # 3 epochs of config 0 finished, config 1 has 2 durable epochs
     second = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True)
     assert second.returncode == 0, second.stderr[-2000:]
-    got = export(tmp_path / "killed")
+    got = _export(tmp_path / "killed")
     assert list(got.ids) == list(expected.ids)
     np.testing.assert_allclose(got.curve("val_acc"), expected.curve("val_acc"), atol=1e-6)
     np.testing.assert_allclose(got.curve("train_loss"), expected.curve("train_loss"), rtol=1e-5)
@@ -92,7 +99,7 @@ def test_diverged_run_is_recorded_not_crashed(tmp_path):
     run.execute()
     recs = [json.loads(p.read_text()) for p in sorted((run.dir / "done").glob("*.json"))]
     assert {r["status"] for r in recs} == {"diverged"}
-    cs = export(run.dir)
+    cs = _export(run.dir)
     assert np.isnan(cs.curve()).any()
     assert cs.curve().shape == (2, 3)
 
@@ -103,7 +110,7 @@ def test_text_lstm_population(tmp_path, shared_train):
     cfg = _cfg(tmp_path, space=space, n_configs=2, epochs=2,
                data=DataConfig(source="shakespeare", root=str(shared_train), n_train=6000, n_val=2000, seq_len=32))
     Run(cfg).execute()
-    cs = export(Path(cfg.out_dir))
+    cs = _export(Path(cfg.out_dir))
     assert cs.objective == "val_loss" and "val_ppl" in cs.metrics
     assert np.all(cs.curve()[:, 1] < np.log(70))  # better than uniform over the character vocabulary
 
@@ -127,9 +134,9 @@ def test_shards_write_one_run_dir_and_merge(tmp_path):
         Run(_cfg(tmp_path, n_configs=4, epochs=1, n_shards=2, shard=shard)).execute()
         if shard == 0:
             with pytest.raises(ValueError, match="2 of 4 configs are unfinished"):
-                export(tmp_path / "run")
-            assert export(tmp_path / "run", allow_partial=True).n_configs == 2
-    cs = export(tmp_path / "run")
+                _export(tmp_path / "run")
+            assert _export(tmp_path / "run", allow_partial=True).n_configs == 2
+    cs = _export(tmp_path / "run")
     assert list(cs.ids) == [f"metaqnn_{i:05d}" for i in range(4)]
 
 
@@ -189,7 +196,7 @@ def test_stacked_training_equals_one_by_one(tmp_path):
     alone.execute()
     stacked = Run(_cfg(tmp_path / "stacked", group_size=4, stack="on", **kw))
     stacked.execute()
-    a, b = export(alone.dir), export(stacked.dir)
+    a, b = _export(alone.dir), _export(stacked.dir)
     assert np.isfinite(a.curve("val_loss")).all()
     np.testing.assert_allclose(b.curve("val_loss"), a.curve("val_loss"), rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(b.curve("train_loss"), a.curve("train_loss"), rtol=1e-4, atol=1e-5)
@@ -207,5 +214,5 @@ def test_grouped_training_records_per_member_seconds(tmp_path):
         alone.execute()
         grouped = Run(_cfg(tmp_path / f"g{rep}", group_size=4, stack="off", **kw))
         grouped.execute()
-        ratios.append(np.nansum(export(grouped.dir).epoch_seconds) / np.nansum(export(alone.dir).epoch_seconds))
+        ratios.append(np.nansum(_export(grouped.dir).epoch_seconds) / np.nansum(_export(alone.dir).epoch_seconds))
     assert 1 / 1.4 < float(np.median(ratios)) < 1.4, ratios
