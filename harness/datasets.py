@@ -4,18 +4,21 @@ Resolution order for ``load_dataset(x)``:
 
 1. ``x`` is a directory holding ``metadata.json`` -> the stored format (:func:`harness.store.load`).
 2. ``x`` is a directory holding ``dataset.json`` -> generic long CSV described by that file.
-3. ``x`` names an embedded dataset under ``<repo>/datasets/``.
-4. ``x`` names a real dataset under the shared data root (``$LC_HARNESS_SHARED_DATA`` or
-   ``<repo>/../shared/data``), imported on the fly.
+3. ``x`` is a TaskSet task file (``*.json`` holding a list of configurations) -> :mod:`harness.families.taskset`.
+4. ``x`` names a dataset stored under ``<repo>/datasets/`` (made here, or imported).
+5. ``x`` names a task of a benchmark family (``<family>_<task>[:options]``, :mod:`harness.families`), whose
+   files live under the shared data root (``$LC_HARNESS_SHARED_DATA`` or ``<repo>/../shared/data``).
 """
 
 from __future__ import annotations
 
+import difflib
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from .importers import ImportSpec, import_long, import_shared, shared_names
+from .importers import ImportSpec, import_long
 from .store import DEFAULT_NAN_POLICY, CurveSet, DatasetError, apply_nan_policy, load
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -34,23 +37,44 @@ def shared_curves_root() -> Path:
 
 @dataclass(frozen=True)
 class DatasetEntry:
+    """One row of the catalogue (``harness datasets list``)."""
+
     name: str
-    source: str  # "embedded" | "shared"
-    location: Path
+    family: str
+    kind: str  # recorded | surrogate | made here
+    shape: str  # "configs x epochs" or "?"
+    licence: str
     available: bool
+    location: Path
+    stored: str = ""  # embedded | imported, for datasets under datasets/
+
+    @property
+    def source(self) -> str:
+        return self.stored or "shared"
+
+
+def _families() -> list[Any]:
+    from .families import families
+
+    return families(shared_data_root(), EMBEDDED_ROOT)
 
 
 def list_datasets() -> list[DatasetEntry]:
+    """Every dataset the harness can name: stored ones, then each family's tasks (present or not)."""
     out = []
-    if EMBEDDED_ROOT.is_dir():
-        for d in sorted(EMBEDDED_ROOT.iterdir()):
-            if (d / "metadata.json").is_file():
-                out.append(DatasetEntry(d.name, "embedded", d, True))
-    root = shared_curves_root()
-    for name in shared_names():
-        folder = root / ("deepobs_baselines" if name.startswith("deepobs_") else name)
-        out.append(DatasetEntry(name, "shared", folder, folder.is_dir()))
+    for fam in _families():
+        for task in fam.tasks():
+            r = fam.catalogue_row(task)
+            out.append(DatasetEntry(r["name"], r["family"], r["kind"], r["shape"], r["licence"], r["present"],
+                                    Path(r["location"]), r.get("stored", "")))
     return out
+
+
+def resolve_name(name: str) -> Any:
+    """The :class:`~harness.families.Task` of a dataset name, or None."""
+    from .families import resolve
+
+    return resolve(name, shared_data_root(), EMBEDDED_ROOT)
 
 
 def load_dataset(name_or_path: str | Path, nan_policy: str = DEFAULT_NAN_POLICY) -> CurveSet:
@@ -59,16 +83,28 @@ def load_dataset(name_or_path: str | Path, nan_policy: str = DEFAULT_NAN_POLICY)
         return load(p, nan_policy=nan_policy)
     if (p / "dataset.json").is_file():
         return apply_nan_policy(import_long(ImportSpec.from_json(p / "dataset.json"), p), nan_policy)
+    if p.suffix == ".json" and p.is_file():
+        from .families.taskset import read_taskset_json
+
+        return apply_nan_policy(read_taskset_json(p), nan_policy)
     name = str(name_or_path)
-    if (EMBEDDED_ROOT / name / "metadata.json").is_file():
-        return load(EMBEDDED_ROOT / name, nan_policy=nan_policy)
-    if name in shared_names():
-        root = shared_curves_root()
-        if not root.is_dir():
-            raise FileNotFoundError(f"dataset {name!r} lives in the shared data root {root}, which does not exist; "
-                                    "set LC_HARNESS_SHARED_DATA to the folder holding curves/")
-        cs = import_shared(name, root)
-        return apply_nan_policy(cs, nan_policy)
+    task = resolve_name(name)
+    if task is not None:
+        fam = task.family
+        if fam.name != "datasets" and not fam.present(task.task):
+            raise FileNotFoundError(f"dataset {task.name!r} ({fam.name} family, {fam.kind}) lives at "
+                                    f"{fam.location(task.task)}, which does not exist; set LC_HARNESS_SHARED_DATA to "
+                                    "the folder holding curves/ and surrogates/")
+        return apply_nan_policy(task.load(), nan_policy)
     known = [e.name for e in list_datasets()]
-    raise DatasetError(f"unknown dataset {name!r}: not a directory with metadata.json or dataset.json, "
-                       f"and not one of {known}")
+    close = difflib.get_close_matches(name, known, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    raise DatasetError(f"unknown dataset {name!r}{hint}: not a folder with metadata.json or dataset.json, not stored "
+                       f"under datasets/ and no family's task (families: {', '.join(_family_names())}); "
+                       "`harness datasets list` shows every name")
+
+
+def _family_names() -> list[str]:
+    from .families import FAMILIES
+
+    return list(FAMILIES)

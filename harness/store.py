@@ -72,6 +72,10 @@ class CurveSet:
     #: (N, T) process CPU seconds of each epoch (all threads): on a shared machine they measure the configuration,
     #: where wall seconds also measure the load. Recorded by ``generate`` since issue #29; None elsewhere.
     epoch_cpu_seconds: np.ndarray | None = None
+    #: surrogate benchmarks: the model that answers any configuration of the space (``space``, ``evaluate``,
+    #: ``description``; see :class:`harness.families.lcbench.SurrogateTask`); None for recorded tables. Not
+    #: stored and not part of the content hash: loading the dataset by name attaches it again.
+    surrogate: Any = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         validate(self, where=self.name)

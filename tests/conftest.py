@@ -61,3 +61,26 @@ def mlpf(shared_curves):
     from harness.datasets import load_dataset
 
     return load_dataset("swifthb_mlpf_delphes")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_cache(tmp_path_factory):
+    """Surrogate pools are cached on disk: tests use their own cache, never the user's ~/.cache."""
+    import os
+
+    old = os.environ.get("LC_HARNESS_CACHE")
+    os.environ["LC_HARNESS_CACHE"] = str(tmp_path_factory.mktemp("lc_harness_cache"))
+    yield
+    if old is None:
+        os.environ.pop("LC_HARNESS_CACHE", None)
+    else:
+        os.environ["LC_HARNESS_CACHE"] = old
+
+
+@pytest.fixture(scope="session")
+def yahpo_root() -> Path:
+    root = shared_data_root() / "surrogates" / "yahpo"
+    if not (root / "lcbench" / "model.onnx").is_file():
+        pytest.skip(f"YAHPO Gym's LCBench surrogate not available: {root}/lcbench/model.onnx does not exist")
+    pytest.importorskip("onnxruntime", reason="the lcbench family needs onnxruntime (pip install '.[surrogate]')")
+    return root
