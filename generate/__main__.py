@@ -27,7 +27,7 @@ def check_export_target(out: Path, overwrite: bool) -> None:
 
 def check_clean_tree(allow_dirty: bool, root: Path | None = None) -> None:
     """Refuse, before any training, a run that would export a dataset made from uncommitted code."""
-    from .provenance import git_state
+    from harness.provenance import git_state
 
     st = git_state(root)
     if st["git_clean"] is False and not allow_dirty:

@@ -31,9 +31,10 @@ from typing import Any
 
 import torch
 
+from harness.provenance import git_state
+
 from .data import ImageData, TextData, load_images, load_text
 from .member import Member, evaluate, loss_of, steps
-from .provenance import git_state
 from .spaces import SpaceConfig, sample_configs
 
 log = logging.getLogger(__name__)

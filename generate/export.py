@@ -12,9 +12,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from harness.provenance import dirty_sessions, sessions
 from harness.store import CurveSet, Feature, save
-
-from .provenance import dirty_sessions, sessions
 
 log = logging.getLogger(__name__)
 

@@ -47,6 +47,7 @@ class DatasetEntry:
     available: bool
     location: Path
     stored: str = ""  # embedded | imported, for datasets under datasets/
+    alias: str = ""  # a short name that loads the same dataset
 
     @property
     def source(self) -> str:
@@ -66,7 +67,7 @@ def list_datasets() -> list[DatasetEntry]:
         for task in fam.tasks():
             r = fam.catalogue_row(task)
             out.append(DatasetEntry(r["name"], r["family"], r["kind"], r["shape"], r["licence"], r["present"],
-                                    Path(r["location"]), r.get("stored", "")))
+                                    Path(r["location"]), r.get("stored", ""), r.get("alias", "")))
     return out
 
 

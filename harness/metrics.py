@@ -67,18 +67,23 @@ def make_record(cs: CurveSet, oracle: Oracle, trace: Trace, sched: Scheduler, *,
     sampled = set(trace.trial_config)
     reached_cfg = {oracle.config(t) for t, *_ in trace.reached}
     inc = sched.incumbent()
+    n_pool, T = len(final_T), oracle.n_epochs
+
+    def final(c: int, at: int = T) -> float:  # a pool row, or a configuration proposed in surrogate mode
+        return float((final_T if at == T else final_R)[c]) if c < n_pool else oracle.loss_of(c, at)
+
     anytime, best_obs, best_true = [], math.inf, math.inf
     for t, ep, tm, obs in trace.reached:
         if obs < best_obs:
-            best_obs, best_true = obs, float(final_T[oracle.config(t)])
+            best_obs, best_true = obs, final(oracle.config(t))
         anytime.append((ep, tm, _to_metric(cs, best_true)))
     if inc is None:
         cid, ret_T, ret_R, reg, reg_R = None, math.nan, math.nan, math.nan, math.nan
         t_best, e_best = math.nan, -1
     else:
         c = oracle.config(inc)
-        cid = str(cs.ids[c])
-        ret_T, ret_R = float(final_T[c]), float(final_R[c])
+        cid = oracle.config_id(c)
+        ret_T, ret_R = final(c), final(c, R)
         reg, reg_R = ret_T - opt, ret_R - float(final_R.min())
         hit = next((x for x in trace.reached if x[0] == inc), None)  # None: returned before reaching R
         t_best, e_best = (hit[2], hit[1]) if hit else (math.nan, -1)
@@ -107,7 +112,7 @@ def make_record(cs: CurveSet, oracle: Oracle, trace: Trace, sched: Scheduler, *,
         epochs_to_best=e_best,
         anytime=anytime,
         rounds=sched.log_record(),
-        extra=extra or {},
+        extra={**(extra or {}), **oracle.record_extra()},
         predictor_scores=score_predictions(sched.predictions(), oracle),
     )
 

@@ -12,7 +12,7 @@ else that trains configurations) calls
 * ``finished`` to know when the run is over, and ``incumbent()`` for the trial it returns.
 
 A scheduler never sees the recorded table. :class:`TrialView` offers what a real tuner has: start trials
-of configurations drawn from the pool, the losses a trial has paid for (never a later epoch), its
+of configurations drawn from the pool (on a surrogate benchmark also at any configuration of its ``space``), the losses a trial has paid for (never a later epoch), its
 hyperparameter / architecture features, and the epoch budget. Losses are to be minimised (the view turns
 a maximised metric into its negative).
 
@@ -99,6 +99,15 @@ class TrialView(Protocol):
 
     def static_features(self, kinds: tuple[str, ...]) -> tuple[np.ndarray, list[str]]:
         """Numeric matrix (one row per pool row) of the ``hp`` and/or ``ap`` feature columns, and their names."""
+
+    @property
+    def space(self) -> Any:
+        """Surrogate benchmarks: their configuration space (:class:`harness.space.SearchSpace`: names, types,
+        ranges, log scale); None on a recorded table."""
+
+    def new_trial_at(self, config: Mapping[str, Any]) -> int:
+        """Surrogate mode: start a trial at any configuration of ``space`` (evaluated as given, not answered by the
+        nearest pool row); a recorded table raises ``ValueError``."""
 
 
 class Scheduler(ABC):

@@ -29,6 +29,9 @@ log = logging.getLogger(__name__)
 
 #: (dataset, pool size, sample size) already warned about sampling with replacement
 _WARNED: set[tuple[str, int, int]] = set()
+#: surrogate mode: configurations a run may propose outside the pool (their rows are allocated up front, so the
+#: replay loops keep plain array references)
+SURROGATE_CAPACITY = 10_000
 
 
 class UnpaidEpochError(LookupError):
@@ -61,6 +64,15 @@ class Oracle:
         self._draws: list[int] = []
         self._drawn = 0
         self._draw_state: dict[str, Any] | None = None
+        # surrogate mode (a surrogate benchmark): configurations proposed outside the pool get rows n_configs, ...
+        # of an enlarged table; sampling (draw, sample, permutation) stays over the pool
+        self.surrogate = self.curves.surrogate
+        self.proposed: list[dict[str, Any]] = []
+        self._cum: np.ndarray | None = None
+        if self.surrogate is not None:
+            table = np.full((self.n_configs + SURROGATE_CAPACITY, self.n_epochs), np.nan)
+            table[: self.n_configs] = self._y
+            self._y, self._finite = table, False
 
     # --- the table, as losses -----------------------------------------------------------------
     def loss_of(self, config: int, epoch: int) -> float:
@@ -88,6 +100,44 @@ class Oracle:
     def loss(self) -> np.ndarray:
         """The whole (N, T) loss table (a cached copy; the replay itself never needs it)."""
         return self.curves.loss()
+
+    # --- surrogate mode ------------------------------------------------------------------------
+    def add_config(self, config: Any) -> int:
+        """A configuration of the surrogate's space outside the pool: evaluated by the surrogate at every epoch
+        (its values checked first) and given the next row. Returns the row."""
+        if self.surrogate is None:
+            raise ValueError(f"{self.curves.name} is a recorded table: a trial can only start at one of its "
+                             f"{self.n_configs} configurations (surrogate mode needs a surrogate benchmark)")
+        row = self.n_configs + len(self.proposed)
+        if row >= len(self._y):
+            raise RuntimeError(f"{self.curves.name}: more than {SURROGATE_CAPACITY} configurations proposed in one run")
+        y, seconds = self.surrogate.evaluate(config)
+        self._y[row] = y
+        if self._cum is not None:
+            self._cum[row, 0] = 0.0
+            np.cumsum(seconds, out=self._cum[row, 1:])
+        self.proposed.append({k: (v.item() if hasattr(v, "item") else v) for k, v in dict(config).items()})
+        return row
+
+    def attach_cum(self, cum: np.ndarray) -> np.ndarray:
+        """Surrogate mode with ``cost=seconds``: the cumulative-seconds table enlarged like the loss table."""
+        big = np.zeros((len(self._y), cum.shape[1]))
+        big[: len(cum)] = cum
+        self._cum = big
+        return big
+
+    def config_id(self, row: int) -> str:
+        """The id of a pool row, or ``proposed_<k>`` for the k-th configuration proposed in surrogate mode."""
+        return str(self.curves.ids[row]) if row < self.n_configs else f"proposed_{row - self.n_configs}"
+
+    def record_extra(self) -> dict[str, Any]:
+        """What a run record says of the mode: nothing on a recorded table; on a surrogate benchmark, that its values
+        are model predictions and every configuration proposed outside the pool (evaluated as proposed)."""
+        if self.surrogate is None:
+            return {}
+        return {"dataset_kind": "surrogate", "surrogate": self.surrogate.description,
+                "mode": "surrogate" if self.proposed else "pool", "proposed": len(self.proposed),
+                "proposed_configs": self.proposed}
 
     # --- trials ----------------------------------------------------------------------------
     def new_trial(self, config: int) -> int:
@@ -219,6 +269,17 @@ class ReplayView:
         o.sync_rng()
         return o.rng.permutation(o.n_configs)
 
+    @property
+    def space(self) -> Any:
+        """The configuration space (:class:`harness.space.SearchSpace`) of a surrogate benchmark, else None."""
+        s = self.__oracle.surrogate
+        return None if s is None else s.space
+
+    def new_trial_at(self, config: Any) -> int:
+        """Surrogate mode: start a trial at ``config`` (a mapping of the space's parameters), evaluated as given."""
+        o = self.__oracle
+        return o.new_trial(o.add_config(config))
+
     def new_trial(self, config: int) -> int:
         if not 0 <= int(config) < self.__oracle.n_configs:
             raise ValueError(f"config is {config}, but must be a pool row in [0, {self.__oracle.n_configs})")
@@ -305,6 +366,8 @@ def simulate(
         cum = np.concatenate([np.zeros((sec.shape[0], 1)), np.cumsum(sec, axis=1)], axis=1)
     else:
         raise ValueError(f"cost is {cost!r}, but must be 'epochs' or 'seconds'")
+    if cum is not None and oracle.surrogate is not None:
+        cum = oracle.attach_cum(cum)
 
     scheduler.start(ReplayView(oracle), algo_rng)
     reached: list[tuple[int, int, float, float]] = []

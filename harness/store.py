@@ -171,6 +171,20 @@ class CurveSet:
         return replace(self, curves=curves, epoch_seconds=pad(self.epoch_seconds),
                        epoch_cpu_seconds=pad(self.epoch_cpu_seconds), info=dict(self.info, padded_to=n_epochs))
 
+    @property
+    def kind(self) -> str:
+        """recorded (real training runs), surrogate (a model's predictions) or made here (this project's generate)."""
+        if self.surrogate is not None or self.provenance.get("kind") == "surrogate":
+            return "surrogate"
+        if "generate_settings" in self.provenance:
+            return "made here"
+        return str(self.provenance.get("kind", "recorded"))
+
+    @property
+    def label(self) -> str:
+        """The name, with a warning when the curves are a surrogate's predictions (for every table's header)."""
+        return self.name + (" [surrogate: model predictions, not recorded runs]" if self.kind == "surrogate" else "")
+
     def content_hash(self) -> str:
         """sha256 of configs, curves and seconds (computed once; the curve set is immutable)."""
         if "_content_hash" not in self.__dict__:

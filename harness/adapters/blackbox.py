@@ -35,9 +35,45 @@ CONFIGS = "lc_harness_configs.parquet"  # every config column (Syne Tune reads o
 ELAPSED_KEYS = ("metric_elapsed_time", "elapsed_time_attr")
 
 
+#: the seed column an export adds when configurations repeat (Syne Tune's BlackboxTabular refuses duplicate
+#: hyperparameter rows: "some hps are duplicated, use a seed column")
+SEED_COLUMN = "seed"
+
+
 def is_blackbox(path: str | Path) -> bool:
+    """A folder Syne Tune's serializer wrote: one tabular blackbox, or per-task files (PD1's layout)."""
     p = Path(path)
-    return all((p / f).is_file() for f in FILES)
+    return all((p / f).is_file() for f in FILES) or (
+        (p / "metadata.json").is_file() and any(p.glob("*-hyperparameters.parquet")))
+
+
+def repository_root() -> Path:
+    """Where Syne Tune keeps its blackbox repository (``~/.blackbox-repository``; ``$SYNETUNE_BLACKBOX_REPOSITORY``
+    overrides it here)."""
+    import os
+
+    env = os.environ.get("SYNETUNE_BLACKBOX_REPOSITORY")
+    return Path(env).expanduser() if env else Path("~/.blackbox-repository").expanduser()
+
+
+#: blackboxes of Syne Tune's repository that are tabulated learning curves (what the harness replays)
+REPOSITORY_NAMES = ("lcbench", "nasbench201", "fcnet", "pd1")
+
+
+def repository_path(name: str) -> Path:
+    """The folder of ``synetune:<name>`` in the local repository (``yahpo-<x>`` lives under ``yahpo/<x>``);
+    absent is a one-line error saying where it looked and how Syne Tune downloads it."""
+    root = repository_root()
+    folder = root / "yahpo" / name[len("yahpo-"):] if name.startswith("yahpo-") else root / name
+    if not folder.is_dir():
+        have = sorted(d.name for d in root.iterdir() if d.is_dir()) if root.is_dir() else []
+        raise DatasetError(f"synetune:{name}: {folder} does not exist (Syne Tune's blackbox repository at {root} "
+                           f"holds {', '.join(have) or 'nothing'}); download it once with: python -c \"from "
+                           f"syne_tune.blackbox_repository import load_blackbox; load_blackbox('{name}')\"")
+    if not is_blackbox(folder):
+        raise DatasetError(f"synetune:{name}: {folder} is not a tabulated blackbox (no hyperparameters.parquet, "
+                           "objectives_evaluations.npy and metadata.json); only tabulated learning curves replay")
+    return folder
 
 
 def _config_space(cs: CurveSet) -> dict[str, Any]:
@@ -78,8 +114,18 @@ def export_blackbox(cs: CurveSet, out: str | Path) -> Path:
     configs = cs.configs.copy()
     configs["config_id"] = configs["config_id"].astype(str)
     space = _config_space(cs)
+    hps = configs[list(space)].copy()
+    # Syne Tune refuses repeated hyperparameter rows (repeated trainings of one configuration): a seed column
+    # numbers the repeats, as its loader asks
+    repeat = hps.groupby(list(hps.columns), dropna=False, sort=False).cumcount().to_numpy() if len(space) else \
+        np.arange(len(hps))
+    seed_col = None
+    if repeat.max(initial=0) > 0:
+        seed_col = SEED_COLUMN if SEED_COLUMN not in hps.columns else f"lc_harness_{SEED_COLUMN}"
+        hps[seed_col] = repeat.astype(np.int64)
+        space[seed_col] = randint(0, int(repeat.max()))
     # Syne Tune wants exactly the config-space columns; the whole table rides along for exact round trips
-    configs[list(space)].to_parquet(d / "hyperparameters.parquet", index=False)
+    hps.to_parquet(d / "hyperparameters.parquet", index=False)
     configs.to_parquet(d / CONFIGS, index=False)
     names = list(cs.metrics) + ([SECONDS] if cs.epoch_seconds is not None else [])
     values = cs.curves if cs.epoch_seconds is None else np.concatenate([cs.curves, cs.epoch_seconds[:, :, None]],
@@ -93,7 +139,8 @@ def export_blackbox(cs: CurveSet, out: str | Path) -> Path:
             "lc_harness": {"name": cs.name, "metrics": dict(cs.metrics), "objective": cs.objective,
                            "features": {f.name: f.to_json() for f in cs.features}, "provenance": cs.provenance,
                            "content_hash": cs.content_hash(), "seconds_objective": SECONDS
-                           if cs.epoch_seconds is not None else None}}
+                           if cs.epoch_seconds is not None else None, "seed_column": seed_col,
+                           "repeated_rows": int((repeat > 0).sum())}}
     (d / "metadata.json").write_text(json.dumps(meta, indent=2, default=str) + "\n")
     return d
 
@@ -114,16 +161,25 @@ def import_blackbox(path: str | Path, *, task: str | None = None, seed: int = 0,
     task = task if task is not None else tasks[0]
     if task not in tasks:
         raise DatasetError(f"{p}: no task {task!r}; tasks: {', '.join(map(str, tasks))}")
-    evals = np.load(p / "objectives_evaluations.npy", allow_pickle=False)
-    if evals.ndim != 5:
-        raise DatasetError(f"{p / 'objectives_evaluations.npy'}: expected 5 axes (tasks, configs, seeds, fidelities, "
-                           f"objectives), got shape {evals.shape}")
+    per_task = not (p / "objectives_evaluations.npy").is_file()  # PD1's layout: <task>-<file> per task
+    epath = p / (f"{task}-objectives_evaluations.npy" if per_task else "objectives_evaluations.npy")
+    if not epath.is_file():
+        raise DatasetError(f"{epath}: file not found")
+    evals = np.load(epath, allow_pickle=False)
+    if evals.ndim != (4 if per_task else 5):
+        axes = "configs, seeds, fidelities, objectives" if per_task else "tasks, configs, seeds, fidelities, objectives"
+        raise DatasetError(f"{epath}: expected {axes.count(',') + 1} axes ({axes}), got shape {evals.shape}")
+    if per_task:
+        evals = evals[None]
     if not 0 <= seed < evals.shape[2]:
         raise DatasetError(f"{p}: seed {seed} out of range [0, {evals.shape[2]})")
-    values = np.asarray(evals[tasks.index(task), :, seed], dtype=np.float64)  # (configs, fidelities, objectives)
+    values = np.asarray(evals[0 if per_task else tasks.index(task), :, seed], dtype=np.float64)
     ours = meta.get("lc_harness") or {}
-    hps = pd.read_parquet(p / (CONFIGS if ours and (p / CONFIGS).is_file() else "hyperparameters.parquet"))
-    hps = hps.reset_index(drop=True)
+    hp_file = (CONFIGS if ours and (p / CONFIGS).is_file() else
+               f"{task}-hyperparameters.parquet" if per_task else "hyperparameters.parquet")
+    hps = pd.read_parquet(p / hp_file).reset_index(drop=True)
+    if ours.get("seed_column") and ours["seed_column"] in hps.columns and hp_file != CONFIGS:
+        hps = hps.drop(columns=[ours["seed_column"]])
     sec_name = ours.get("seconds_objective")
     seconds = None
     if sec_name and sec_name in names:

@@ -8,7 +8,9 @@ budget (default: one Hyperband iteration at the same R and eta, as many as ``n_r
 Samplers: ``sampler=random`` (default) draws each trial's configuration uniformly from the recorded pool
 with the run's sampling stream; ``sampler=tpe`` lets Optuna's TPE propose a point of the dataset's
 hyperparameter space (its hp columns, log-scaled ones as log10) and answers with the nearest recorded
-configuration (the distances are in the run record).
+configuration (the distances are in the run record). On a surrogate benchmark (``lcbench_<task>``) TPE
+proposes into the surrogate's own space (its types, ranges and log scales) and every proposal is evaluated as
+proposed (surrogate mode; the record lists them under ``proposed_configs``).
 
 R and eta reach the pruners that have them: HyperbandPruner(min_resource=1, max_resource=R,
 reduction_factor=eta), SuccessiveHalvingPruner(min_resource=1, reduction_factor=eta). PatientPruner's
@@ -62,6 +64,19 @@ def pruner_scheduler(name: str) -> type[OptunaPruner]:
                                                    "__module__": __name__})
 
 
+def suggest_in(trial: Any, space: Any) -> dict[str, Any]:
+    """An Optuna trial's proposal for every parameter of a :class:`harness.space.SearchSpace`."""
+    out: dict[str, Any] = {}
+    for p in space.params:
+        if p.type == "categorical":
+            out[p.name] = trial.suggest_categorical(p.name, list(p.choices))
+        elif p.type == "int":
+            out[p.name] = trial.suggest_int(p.name, int(p.lower), int(p.upper), log=p.log)
+        else:
+            out[p.name] = trial.suggest_float(p.name, float(p.lower), float(p.upper), log=p.log)
+    return out
+
+
 class OptunaPruner(ExternalScheduler):
     """Base of the generated ``optuna:<Pruner>`` schedulers."""
 
@@ -84,7 +99,8 @@ class OptunaPruner(ExternalScheduler):
                    else optuna.samplers.TPESampler(seed=seed))
         self.study = optuna.create_study(study_name="lc-harness", direction="minimize", pruner=pruner,
                                          sampler=sampler)
-        self.nearest = NearestRow(view, self.name) if self.config.sampler == "tpe" else None
+        self.space = view.space if self.config.sampler == "tpe" else None
+        self.nearest = NearestRow(view, self.name) if self.config.sampler == "tpe" and self.space is None else None
         self.trials: dict[int, Any] = {}
         self._pruned_state = optuna.trial.TrialState.PRUNED
 
@@ -92,7 +108,9 @@ class OptunaPruner(ExternalScheduler):
         if not self.may_start():
             return None
         ot = self.study.ask()
-        if self.nearest is None:
+        if self.space is not None:
+            t = self.view.new_trial_at(suggest_in(ot, self.space))
+        elif self.nearest is None:
             t = self.view.draw()
         else:
             nr = self.nearest

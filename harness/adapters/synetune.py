@@ -7,7 +7,8 @@ clock, accounting and workers; a resumed trial continues from its last paid epoc
 
 Config space: ``space=pool`` (default) lets the scheduler choose a pool row (``{"row": randint}``);
 ``space=hp`` gives it the dataset's hp columns as uniform ranges (log-scaled ones as log10) and answers
-each proposal with the nearest recorded configuration (distances in the run record).
+each proposal with the nearest recorded configuration (distances in the run record); on a surrogate benchmark
+``space=hp`` searches the surrogate's own space and every proposal is evaluated as proposed (surrogate mode).
 
 Syne Tune 0.16 (current) has ``ASHA`` and model-based multi-fidelity schedulers such as ``BOHB``,
 ``ASHABORE`` and ``ASHACQR``. Its ``HyperbandScheduler`` (type promotion / stopping) and ``MOBSTER`` /
@@ -68,6 +69,21 @@ def synetune_scheduler(name: str) -> type[SyneTuneScheduler]:
                                                            "name": f"synetune:{name}", "__module__": __name__})
 
 
+def synetune_space(space: Any) -> dict[str, Any]:
+    """Syne Tune's config space for a :class:`harness.space.SearchSpace` (same types, ranges and log scales)."""
+    from syne_tune.config_space import choice, lograndint, loguniform, randint, uniform
+
+    out: dict[str, Any] = {}
+    for p in space.params:
+        if p.type == "categorical":
+            out[p.name] = choice(list(p.choices))
+        elif p.type == "int":
+            out[p.name] = (lograndint if p.log else randint)(int(p.lower), int(p.upper))
+        else:
+            out[p.name] = (loguniform if p.log else uniform)(float(p.lower), float(p.upper))
+    return out
+
+
 class SyneTuneScheduler(ExternalScheduler):
     """Base of the generated ``synetune:<Scheduler>`` schedulers."""
 
@@ -79,9 +95,13 @@ class SyneTuneScheduler(ExternalScheduler):
         from syne_tune.config_space import randint, uniform
 
         self._Trial = Trial
-        self.nearest = NearestRow(view, self.name) if self.config.space == "hp" else None
-        if self.nearest is None:
-            space: dict[str, Any] = {"row": randint(0, view.n_configs - 1)}
+        self.surrogate_space = view.space if self.config.space == "hp" else None
+        self.nearest = NearestRow(view, self.name) if self.config.space == "hp" and self.surrogate_space is None \
+            else None
+        if self.surrogate_space is not None:
+            space: dict[str, Any] = synetune_space(self.surrogate_space)
+        elif self.nearest is None:
+            space = {"row": randint(0, view.n_configs - 1)}
         else:
             nr = self.nearest
             space = {n: uniform(float(lo), float(hi)) for n, lo, hi in zip(nr.names, nr.lo, nr.hi, strict=True)
@@ -131,13 +151,15 @@ class SyneTuneScheduler(ExternalScheduler):
             return None
         if sug.spawn_new_trial_id:
             cfg = dict(sug.config)
-            if self.nearest is None:
+            if self.surrogate_space is not None:
+                row = -1
+            elif self.nearest is None:
                 row = int(cfg["row"])
             else:
                 row, dist = self.nearest(np.array([cfg.get(n, lo) for n, lo in zip(self.nearest.names, self.nearest.lo,
                                                                                        strict=True)]))
                 self.distances.append(dist)
-            t = self.view.new_trial(row)
+            t = self.view.new_trial_at(cfg) if row < 0 else self.view.new_trial(row)
             trial = self._Trial(trial_id=t, config=cfg, creation_time=_EPOCH0)
             self.trials[t] = trial
             self._call(self.st.on_trial_add, trial)

@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
             return 0
         ra, rb = recs[: len(seeds)], recs[len(seeds):]
         print(f"A = {a_name} {ra[0].params}\nB = {b_name} {rb[0].params}\n"
-              f"dataset {cs.name}; seeds {seeds[0]}..{seeds[-1]} ({len(seeds)}); accounting {acc}; "
+              f"dataset {cs.label}; seeds {seeds[0]}..{seeds[-1]} ({len(seeds)}); accounting {acc}; "
               f"{args.workers} worker(s), cost in {args.cost}")
         for metric in ("epochs", "returned_final", "regret", "makespan", "time_to_best"):
             a = [getattr(r, metric) for r in ra]

@@ -1,23 +1,38 @@
-"""``harness datasets list|describe|validate|import``."""
+"""``harness datasets list|describe|validate|import|export``: the catalogue of benchmark families and the
+datasets stored here."""
 
 from __future__ import annotations
 
 import argparse
 import json
 from pathlib import Path
+from typing import Any
 
 NAN_POLICIES = ("drop", "pad", "keep", "error")
 
+HELP = """\
+list      the catalogue: every dataset by family, with its kind (recorded runs, surrogate predictions, made here
+          by generate), configurations x epochs, licence and whether its files are on this machine
+describe  one dataset: shape, metrics, features, best final value, content hash, family, kind, licence, provenance
+validate  load a dataset or folder and check it (--strict: any non-finite objective value is an error)
+import    store a dataset under datasets/: a folder with dataset.json, a Syne Tune blackbox folder, a TaskSet
+          task file (or a folder of them), or synetune:<name> from Syne Tune's local blackbox repository
+export    write a dataset to a folder, in this project's format or as a Syne Tune blackbox (--format synetune)"""
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    d = sub.add_parser("datasets", help="list, describe, validate or import datasets")
+    d = sub.add_parser("datasets", help="the catalogue of benchmark datasets: list, describe, validate, import, export",
+                       description=HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     d.add_argument("action", choices=["list", "describe", "validate", "import", "export"])
-    d.add_argument("name", nargs="?", help="dataset name or folder (import: a folder with dataset.json, or a Syne "
-                                           "Tune blackbox folder)")
+    d.add_argument("name", nargs="?", help="dataset name or folder; import: a folder, a TaskSet .json file, or "
+                                           "synetune:<name>")
     d.add_argument("target", nargs="?", help="export: destination folder")
     d.add_argument("--nan-policy", default="drop", choices=NAN_POLICIES)
     d.add_argument("--strict", action="store_true", help="validate: any non-finite objective value is an error")
     d.add_argument("--out", help="import: destination folder (default datasets/<name>)")
+    d.add_argument("--overwrite", action="store_true", help="import/export: replace a dataset stored there "
+                                                            "(never an embedded default)")
+    d.add_argument("--family", help="list: only this family")
     d.add_argument("--format", default="lc-harness", choices=["lc-harness", "synetune"],
                    help="export: this project's format or a Syne Tune blackbox")
     d.add_argument("--task", help="import of a blackbox: which task (default: the first)")
@@ -28,54 +43,176 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..datasets import list_datasets, load_dataset
-
     if args.action == "list":
-        for e in list_datasets():
-            status = "ok" if e.available else "missing"
-            print(f"{e.name:32s} {e.source:9s} {status:8s} {e.location}")
-        return 0
+        return list_catalogue(args.family)
     if not args.name:
         raise ValueError(f"harness datasets {args.action} needs a dataset name or folder")
     if args.action in ("describe", "validate"):
-        policy = "error" if args.action == "validate" and args.strict else args.nan_policy
-        cs = load_dataset(args.name, nan_policy=policy)
-        if args.action == "validate":
-            print(f"{args.name}: ok ({cs.n_configs} configs x {cs.n_epochs} epochs, {cs.content_hash()[:19]}, "
-                  f"nan_policy={policy}, non-finite ids: {len(cs.info.get('non_finite_ids', []))})")
-            return 0
-        for k, v in cs.describe().items():
-            print(f"{k:20s} {v}")
-        if cs.provenance:
-            print(f"{'provenance':20s} {json.dumps(cs.provenance, default=str)[:300]}")
-        return 0
-    from ..importers import ImportSpec, import_long
-    from ..store import save
-
+        return describe(args)
     if args.action == "export":
-        if not args.target:
-            raise ValueError("harness datasets export NAME OUT: the destination folder OUT is missing")
-        cs = load_dataset(args.name, nan_policy=args.nan_policy)
-        if args.format == "synetune":
-            from ..adapters.blackbox import export_blackbox
+        return export(args)
+    return import_(args)
 
-            out = export_blackbox(cs, args.target)
-        else:
-            out = save(cs, args.target)
-        print(f"exported {cs.name}: {cs.n_configs} configs x {cs.n_epochs} epochs -> {out} ({args.format})")
-        return 0
-    src = Path(args.name)
-    from ..adapters.blackbox import import_blackbox, is_blackbox
 
-    if is_blackbox(src):
-        cs = import_blackbox(src, task=args.task, seed=args.seed, objective=args.objective, mode=args.mode)
-        out = save(cs, args.out or Path("datasets") / cs.name)
-        print(f"imported Syne Tune blackbox {src} as {cs.name}: {cs.n_configs} configs x {cs.n_epochs} epochs -> {out}")
+# --- list / describe ----------------------------------------------------------------------------
+
+def list_catalogue(only: str | None = None) -> int:
+    from ..datasets import list_datasets
+
+    entries = list_datasets()
+    families = list(dict.fromkeys(e.family for e in entries))
+    if only is not None and only not in families:
+        raise ValueError(f"--family {only!r}: no such family; families: {', '.join(families)}")
+    for fam in families:
+        if only is not None and fam != only:
+            continue
+        rows = [e for e in entries if e.family == fam]
+        present = sum(e.available for e in rows)
+        kinds = sorted({e.kind for e in rows})
+        licences = sorted({e.licence for e in rows})
+        print(f"{fam}  ({'/'.join(kinds)}; {len(rows)} dataset{'s' if len(rows) != 1 else ''}, {present} present; "
+              f"licence: {'; '.join(licences)})")
+        names = [e.alias or e.name for e in rows]
+        width = max(len(n) for n in names)
+        for n, e in zip(names, rows, strict=True):
+            status = "present" if e.available else "missing"
+            note = f"  [{e.stored}]" if e.stored else f"  (= {e.name})" if e.alias else ""
+            print(f"  {n:{width}s}  {e.shape:>12s}  {status}{note}")
+        print()
+    print("kind: recorded = curves of real training runs; surrogate = a model's predictions (YAHPO Gym), not runs; "
+          "made here = populations trained by this repository's generate (CPU-sized). Shapes are configurations x "
+          "epochs ('?' until loaded).")
+    return 0
+
+
+def catalogue_facts(name: str) -> dict[str, Any]:
+    """Family, kind, licence and location of a dataset name (empty for a folder path)."""
+    from ..datasets import resolve_name
+
+    try:
+        task = resolve_name(name)
+    except Exception:  # noqa: BLE001 (a path, not a name)
+        return {}
+    if task is None:
+        return {}
+    fam = task.family
+    row = fam.catalogue_row(task.task)
+    return {"family": row["family"], "kind": row["kind"], "licence": row["licence"], "location": row["location"],
+            **({"stored": row["stored"]} if row.get("stored") else {})}
+
+
+def describe(args: argparse.Namespace) -> int:
+    from ..datasets import load_dataset
+    from ..store import DatasetError
+
+    policy = "error" if args.action == "validate" and args.strict else args.nan_policy
+    try:
+        cs = load_dataset(args.name, nan_policy=policy)
+    except DatasetError as e:
+        p = Path(args.name)
+        if p.exists() and str(p) not in str(e):
+            raise DatasetError(f"{p}: {e}") from None  # errors about a folder's contents name the folder
+        raise
+    if args.action == "validate":
+        print(f"{args.name}: ok ({cs.n_configs} configs x {cs.n_epochs} epochs, {cs.content_hash()[:19]}, "
+              f"nan_policy={policy}, non-finite ids: {len(cs.info.get('non_finite_ids', []))})")
         return 0
-    if not (src / "dataset.json").is_file():
-        raise FileNotFoundError(f"{src / 'dataset.json'}: not found (harness datasets import needs a folder holding "
-                                "dataset.json, or a Syne Tune blackbox folder)")
-    cs = import_long(ImportSpec.from_json(src / "dataset.json"), src)
-    out = save(cs, args.out or Path("datasets") / cs.name)
-    print(f"imported {cs.name}: {cs.n_configs} configs x {cs.n_epochs} epochs -> {out}")
+    facts = catalogue_facts(args.name)
+    prov = cs.provenance or {}
+    kind = facts.get("kind") or prov.get("kind") or "recorded"
+    rows = dict(cs.describe())
+    rows.update({k: v for k, v in facts.items() if k != "location"})
+    rows["kind"] = kind + (" (model predictions, not recorded runs)" if kind == "surrogate" else "")
+    if cs.surrogate is not None:
+        rows["surrogate"] = f"{cs.surrogate.description}; any configuration of its space can be asked"
+    if "generate_settings" in prov:
+        from ..provenance import describe_git, describe_sessions
+
+        rows["code"] = describe_git(prov)
+        rows["sessions"] = describe_sessions(prov)
+        rows["command"] = prov.get("command", "")
+    for k, v in rows.items():
+        print(f"{k:20s} {v}")
+    if prov:
+        print(f"{'provenance':20s} {json.dumps(prov, default=str)[:400]}")
+    return 0
+
+
+# --- import / export ------------------------------------------------------------------------------
+
+def import_(args: argparse.Namespace) -> int:
+    from ..adapters.blackbox import import_blackbox, is_blackbox, repository_path
+    from ..importers import ImportSpec, import_long
+
+    src = args.name
+    if src.startswith("synetune:"):
+        name = src[len("synetune:"):]
+        folder = repository_path(name)
+        cs = import_blackbox(folder, task=args.task, seed=args.seed, objective=args.objective, mode=args.mode,
+                             name=f"synetune_{name}_{args.task}" if args.task else None)
+        return _store(cs, args, f"Syne Tune repository blackbox {name}")
+    path = Path(src)
+    if path.is_file() and path.suffix == ".json":
+        return _import_taskset([path], args)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: not found (harness datasets import takes a folder holding dataset.json, a "
+                                "Syne Tune blackbox folder, a TaskSet .json file or folder, or synetune:<name>)")
+    if is_blackbox(path):
+        cs = import_blackbox(path, task=args.task, seed=args.seed, objective=args.objective, mode=args.mode)
+        return _store(cs, args, f"Syne Tune blackbox {path}")
+    if (path / "dataset.json").is_file():
+        cs = import_long(ImportSpec.from_json(path / "dataset.json"), path)
+        return _store(cs, args, str(path))
+    tasks = sorted(path.glob("*.json")) if path.is_dir() else []
+    if tasks:
+        return _import_taskset(tasks, args)
+    raise FileNotFoundError(f"{path / 'dataset.json'}: not found (harness datasets import needs a folder holding "
+                            "dataset.json, a Syne Tune blackbox folder, a TaskSet .json file or folder of them, or "
+                            "synetune:<name>)")
+
+
+def _import_taskset(files: list[Path], args: argparse.Namespace) -> int:
+    from ..families.taskset import read_taskset_json
+
+    if args.out and len(files) > 1:
+        raise ValueError(f"--out names one folder, but {len(files)} TaskSet task files would be imported; drop --out "
+                         "(each goes to datasets/taskset_<task>)")
+    for f in files:
+        _store(read_taskset_json(f), args, f"TaskSet task file {f}")
+    return 0
+
+
+def _store(cs: Any, args: argparse.Namespace, what: str) -> int:
+    from ..datasets import EMBEDDED_ROOT
+    from ..store import save
+    from ..write import check_dataset_name, check_replace
+
+    if args.out:
+        out = Path(args.out)
+    else:
+        check_dataset_name(cs.name, where=what)
+        out = EMBEDDED_ROOT / cs.name
+    check_replace(out, overwrite=args.overwrite)
+    saved = save(cs, out)
+    print(f"imported {what} as {cs.name}: {cs.n_configs} configs x {cs.n_epochs} epochs -> {saved}")
+    return 0
+
+
+def export(args: argparse.Namespace) -> int:
+    from ..datasets import load_dataset
+    from ..store import save
+    from ..write import check_replace
+
+    if not args.target:
+        raise ValueError("harness datasets export NAME OUT: the destination folder OUT is missing")
+    cs = load_dataset(args.name, nan_policy=args.nan_policy)
+    out = Path(args.target)
+    check_replace(out, overwrite=args.overwrite)
+    if args.format == "synetune":
+        from ..adapters.blackbox import export_blackbox
+
+        out = export_blackbox(cs, out)
+    else:
+        out = save(cs, out)
+    print(f"exported {cs.name}: {cs.n_configs} configs x {cs.n_epochs} epochs -> {out} ({args.format})")
     return 0

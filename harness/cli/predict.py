@@ -51,9 +51,10 @@ def run(args: argparse.Namespace) -> int:
     except ValueError:
         raise ValueError(f"--fractions is {args.fractions!r}, but must be comma-separated percentages, "
                          f"e.g. 25,50,75") from None
-    frames = []
+    frames, labels = [], []
     for name in args.dataset:
         cs = load_dataset(name)
+        labels.append(cs.label)
         frames.append(run_experiment(cs, args.experiment, repeats=args.repeats, n_train=args.n_train,
                                      budget=args.budget, seed=args.seed, swapped=args.r2_swapped,
                                      with_lce=args.with_lce, fractions=fractions, split_column=args.split_column,
@@ -61,13 +62,14 @@ def run(args: argparse.Namespace) -> int:
                                      target=args.target, lce_budget=args.lce_budget))
     df = pd.concat(frames, ignore_index=True)
     md = markdown(df, args.experiment)
-    print(md)
+    head = (f"{args.experiment}: 100 x R^2 of the predicted final value against the true one (100: perfect; 0: no "
+            f"better than the test mean), mean ± SE over {args.repeats} repeats; datasets: {', '.join(labels)}")
+    print(head + "\n\n" + md)
     out = Path(args.out_dir)
     out.mkdir(parents=True, exist_ok=True)
     stem = out / args.experiment
     df.to_csv(f"{stem}.csv", index=False)
-    Path(f"{stem}.md").write_text(f"# {args.experiment}: 100 x R^2 (mean ± SE over {args.repeats} repeats)\n\n"
-                                  + md + "\n")
+    Path(f"{stem}.md").write_text(f"# {head}\n\n" + md + "\n")
     print(f"\nwrote {stem}.csv and {stem}.md")
     if args.experiment == "fig3":
         print(f"wrote {plot_fig3(df, f'{stem}.png')}")

@@ -125,7 +125,7 @@ def run(args: argparse.Namespace) -> int:
     df = summary_table(records, baseline=args.baseline or "", wide=args.wide)
     opt = records[0].optimum_final
     T = cs.n_epochs if not args.pad_to else args.pad_to
-    print(f"\ndataset {cs.name}: {cs.n_configs} configs x {T} epochs, objective {cs.objective} ({cs.mode}), "
+    print(f"\ndataset {cs.label}: {cs.n_configs} configs x {T} epochs, objective {cs.objective} ({cs.mode}), "
           f"pool optimum {opt:.6g}")
     print(to_markdown(df))
     print(legend(df, cost=args.cost, baseline=args.baseline or ""))

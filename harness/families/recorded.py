@@ -5,6 +5,7 @@ provenance."""
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 from typing import Any, ClassVar
@@ -133,6 +134,9 @@ class DeepOBS(Family):
     def location(self, task: str) -> Path:
         return self.root / "curves" / "deepobs_baselines"
 
+    def shape(self, task: str) -> tuple[int, int] | None:
+        return _deepobs_shapes(str(self.location(task))).get(task)
+
     def load(self, task: str, options: dict[str, Any]) -> CurveSet:
         acc = task in _DEEPOBS_HAS_ACC
         metrics = ({"test_accuracy": "max"} if acc else {}) | {"test_loss": "min", "train_loss": "min"}
@@ -158,3 +162,21 @@ def _with_family(cs: CurveSet, family: Family, task: str) -> CurveSet:
     from dataclasses import replace
 
     return replace(cs, provenance={**cs.provenance, **provenance_of(family, task)})
+
+
+@functools.cache
+def _deepobs_shapes(folder: str) -> dict[str, tuple[int, int]]:
+    """(runs, epochs) per DeepOBS problem, from the files' index columns only."""
+    try:
+        cfg = pd.read_csv(Path(folder) / "configs.csv", usecols=["config_id", "testproblem"])
+        cur = pd.read_parquet(Path(folder) / "curves.parquet", columns=["config_id", "epoch"])
+    except (OSError, ValueError):
+        return {}
+    cfg["config_id"] = cfg["config_id"].astype(str)
+    cur["config_id"] = cur["config_id"].astype(str)
+    epochs = cur[cur["epoch"] > 0].groupby("config_id")["epoch"].max()
+    out = {}
+    for problem, ids in cfg.groupby("testproblem")["config_id"]:
+        e = epochs.reindex(ids)
+        out[str(problem)] = (len(ids), int(e.max()) if e.notna().any() else 0)
+    return out

@@ -154,7 +154,11 @@ class TaskSet(Family):
         return self._files().get(task, self.root / "curves" / "taskset" / f"{task}.json")
 
     def shape(self, task: str) -> tuple[int, int] | None:
-        return None
+        return _shape(str(self.location(task))) if self.present(task) else None
+
+    def catalogue_row(self, task: str) -> dict[str, Any]:
+        a = alias(task)
+        return {**super().catalogue_row(task), **({"alias": self.dataset_name(a)} if a in self.aliases() else {})}
 
     def load(self, task: str, options: dict[str, Any]) -> CurveSet:
         bound = options.get("diverged_above", float("nan"))
@@ -179,3 +183,13 @@ def _scan(curves_root: str) -> dict[str, str]:
 
 def _task_files(curves_root: Path) -> dict[str, Path]:
     return {k: Path(v) for k, v in _scan(str(curves_root)).items()}
+
+
+@cache
+def _shape(path: str) -> tuple[int, int] | None:
+    """(configurations, epochs) of a task file, without building the curve set."""
+    try:
+        raw = json.loads(Path(path).read_text())
+        return len(raw), len(raw[0]["valid"]["loss"]) - 1
+    except (OSError, ValueError, KeyError, IndexError, TypeError):
+        return None

@@ -236,12 +236,30 @@ def plot_cd(result: Any, path: Path) -> Path | None:
     return path
 
 
+def dataset_kinds(names: list[str]) -> str:
+    """``name (kind)`` for each dataset, from the catalogue (a name it cannot resolve is shown as is)."""
+    from ..datasets import resolve_name
+
+    parts = []
+    for n in names:
+        try:
+            task = resolve_name(n)
+            kind = task.family.catalogue_row(task.task)["kind"] if task is not None else "?"
+        except Exception:  # noqa: BLE001 (a folder path or a dataset no longer present)
+            kind = "?"
+        parts.append(f"`{n}` ({kind})")
+    return ", ".join(parts) + "."
+
+
 def write_report(suite: Any, table: pd.DataFrame, out: Path) -> Path:
     """``<out>/report.md`` with its figures; every number has a legend."""
     df = prepare(table, suite.baseline)
     lines = [f"# Benchmark suite `{suite.name}`", "",
              f"{df.dataset.nunique()} datasets x {df.algorithm.nunique()} algorithms x {df.seed.nunique()} seeds "
-             f"= {len(df)} runs; baseline `{suite.baseline}`; records: `records-*.parquet` in this folder.", ""]
+             f"= {len(df)} runs; baseline `{suite.baseline}`; records: `records-*.parquet` in this folder.", "",
+             "Datasets by kind (recorded: real training runs; surrogate: a model's predictions, not runs; made here: "
+             "CPU-sized populations of this repository's generate): " + dataset_kinds(list(dict.fromkeys(df.dataset))),
+             ""]
     for (acc, w), g in df.groupby(["accounting", "workers"], sort=False):
         tag = f"{acc}_{w}w"
         lines += [f"## accounting {acc}, {w} simulated worker(s)", "", to_markdown(summary(g, suite.baseline)), ""]

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from generate.export import export
-from generate.provenance import describe_git, git_state
+from harness.provenance import describe_git, git_state
 from harness.store import load, save
 
 REPO = Path(__file__).resolve().parents[2]

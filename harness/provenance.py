@@ -1,5 +1,5 @@
-"""Where a population came from: the code's commit and whether the tree held uncommitted changes (torch-free, so
-that :mod:`generate.export` and ``harness datasets describe`` can read it).
+"""Where a population came from: the code's commit and whether the tree held uncommitted changes (torch-free:
+``generate`` records it, :mod:`generate.export` checks it, ``harness datasets describe`` shows it).
 
 A dataset is only as reproducible as the code that made it. ``git_state`` records the commit of the checkout the
 ``generate`` package runs from and whether the files that define a population (the ``generate`` and ``harness``
@@ -25,8 +25,8 @@ def _git(root: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
 
 def git_state(root: str | Path | None = None) -> dict[str, Any]:
     """``{"git_sha", "git_clean", "git_diff_sha256", "git_dirty_files"}`` of the checkout holding ``root``
-    (default: this package's). Outside a git checkout (an installed wheel) sha is ``""`` and clean ``None``."""
-    root = Path(root) if root is not None else Path(__file__).resolve().parent
+    (default: this repository's). Outside a git checkout (an installed wheel) sha is ``""`` and clean ``None``."""
+    root = Path(root) if root is not None else Path(__file__).resolve().parents[1]
     try:
         head = _git(root, "rev-parse", "--verify", "-q", "HEAD")
         if head.returncode != 0:
@@ -74,5 +74,18 @@ def describe_git(prov: dict[str, Any]) -> str:
     if clean is False:
         files = prov.get("git_dirty_files") or []
         more = f": {', '.join(files[:3])}{', ...' if len(files) > 3 else ''}" if files else ""
+        if prov.get("git_diff_sha256") is None:
+            return f"{sha} + uncommitted changes ({prov.get('git_note', 'no diff hash recorded')})"
         return f"{sha} + uncommitted changes (diff sha256 {str(prov.get('git_diff_sha256'))[:12]}{more})"
     return f"{sha} (tree state not recorded)"
+
+
+def describe_sessions(prov: dict[str, Any]) -> str:
+    """One line: how many sessions trained a population, from how many commits, all from clean trees or not."""
+    resumed = prov.get("resumed") or []
+    every = [prov, *resumed]
+    shas = sorted({str(s.get("git_sha", ""))[:10] for s in every})
+    clean = [s.get("git_clean") for s in every]
+    state = ("all clean" if all(c is True for c in clean) else
+             "some with uncommitted changes" if any(c is False for c in clean) else "tree state not recorded")
+    return f"{len(every)} training session(s) from commit(s) {', '.join(shas) or '?'} ({state})"
