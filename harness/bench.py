@@ -214,17 +214,32 @@ def run_suite(suite: Suite, *, backend: str = "sequential", n_jobs: int = -1, sh
     from tqdm.auto import tqdm
 
     bar = tqdm(total=len(todo), desc=f"bench {suite.name}", disable=not progress)
-    for j in range(0, len(todo), suite.chunk):
-        part = todo[j:j + suite.chunk]
-        recs = run_cells([c for _, _, _, c in part], backend=backend, n_jobs=n_jobs, progress=False)
-        if not recs:  # an MPI worker rank
-            return pd.DataFrame()
-        rows += [to_row(k, i, inst, r) for (i, k, inst, _), r in zip(part, recs, strict=True)]
+    pending: list[dict[str, Any]] = []
+
+    def write() -> None:
+        rows.extend(pending)
+        pending.clear()
         tmp = mine.with_suffix(".tmp")
         pd.DataFrame(rows).to_parquet(tmp, index=False)
-        tmp.replace(mine)  # atomic: a kill loses at most the chunk in flight
-        bar.update(len(part))
+        tmp.replace(mine)  # atomic: a kill loses at most the records not yet written
+
+    def arrived(idx: list[int], recs: list[RunRecord]) -> None:
+        for j, r in zip(idx, recs, strict=True):
+            i, k, inst, _ = todo[j]
+            pending.append(to_row(k, i, inst, r))
+        bar.update(len(idx))
+        if len(pending) >= suite.chunk:
+            write()
+
+    # one pool for the whole suite (balanced by expected cost, costliest first); records are written every
+    # ``chunk`` cells as they arrive
+    recs = run_cells([c for _, _, _, c in todo], backend=backend, n_jobs=n_jobs, progress=False,
+                     on_records=arrived, always_parallel=backend == "joblib")
     bar.close()
+    if todo and not recs:  # an MPI worker rank
+        return pd.DataFrame()
+    if pending:
+        write()
     return read_table(out)
 
 

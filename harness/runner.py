@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -97,7 +97,51 @@ def _key(cell: Cell) -> tuple[str, str, int | None]:
 
 
 def _run_chunk(cells: Sequence[Cell], curves: dict[tuple[str, str, int | None], CurveSet]) -> list[RunRecord]:
-    return [run_cell(c, curves[_key(c)]) for c in cells]
+    """A worker's chunk, on one BLAS thread (two processes on two cores would otherwise oversubscribe them; the
+    results are the same)."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        return [run_cell(c, curves[_key(c)]) for c in cells]
+
+
+#: relative cost of one cell by algorithm (measured on the default suite: the predictor-driven algorithms refit
+#: searched models, the others replay in milliseconds); used to balance the joblib backend's chunks
+ALGORITHM_COST = {"fhyperband": 40.0, "earlystop": 40.0, "swift": 4.0, "swift_asha": 4.0}
+ADAPTER_COST = 15.0
+
+
+def expected_cost(cell: Cell) -> float:
+    """A cell's expected cost in arbitrary units: its algorithm's weight (the part before ``@``)."""
+    name = cell.algorithm.split("@", 1)[0]
+    if ":" in name and name.split(":", 1)[0] in ("optuna", "synetune", "smac"):
+        return ADAPTER_COST
+    return ALGORITHM_COST.get(name, 1.0)
+
+
+def balanced_chunks(cells: Sequence[Cell], workers: int) -> list[list[int]]:
+    """Cell indices in chunks of one dataset each, about ``1 / (6 workers)`` of the total expected cost, the
+    costliest first: the pool's dynamic dispatch then finishes the workers together."""
+    by_ds: dict[tuple[str, str, int | None], list[int]] = {}
+    for i, c in enumerate(cells):
+        by_ds.setdefault(_key(c), []).append(i)
+    total = sum(expected_cost(c) for c in cells)
+    target = max(total / (6 * max(workers, 1)), 1.0)
+    chunks: list[tuple[float, list[int]]] = []
+    for idx in by_ds.values():
+        idx = sorted(idx, key=lambda i: -expected_cost(cells[i]))
+        cur: list[int] = []
+        cost = 0.0
+        for i in idx:
+            cur.append(i)
+            cost += expected_cost(cells[i])
+            if cost >= target:
+                chunks.append((cost, cur))
+                cur, cost = [], 0.0
+        if cur:
+            chunks.append((cost, cur))
+    chunks.sort(key=lambda x: -x[0])
+    return [c for _, c in chunks]
 
 
 def check_n_jobs(n_jobs: Any) -> None:
@@ -108,41 +152,63 @@ def check_n_jobs(n_jobs: Any) -> None:
 
 
 def run_cells(cells: Sequence[Cell], *, backend: str = "sequential", n_jobs: int = -1, progress: bool = True,
-              desc: str = "replay") -> list[RunRecord]:
+              desc: str = "replay", on_records: Callable[[list[int], list[RunRecord]], None] | None = None,
+              always_parallel: bool = False) -> list[RunRecord]:
     """Run ``cells`` and return their records in cell order (the same records whatever the backend).
 
-    ``joblib`` runs the first cell here to time it and stays sequential when the whole would take less than
-    :data:`PARALLEL_MIN_SECONDS`; otherwise the other cells go to the workers in chunks (a few per worker),
-    so a process start and a dataset load are paid per chunk, not per cell."""
+    ``joblib`` runs the costliest cell here to time it (:func:`expected_cost`) and stays sequential when the whole
+    would take less than :data:`PARALLEL_MIN_SECONDS` (unless ``always_parallel``); otherwise the cells go to the
+    workers in chunks of one dataset balanced by expected cost, costliest first (:func:`balanced_chunks`), so a
+    process start and a dataset transfer are paid per chunk, not per cell, and the workers finish together.
+    ``on_records(indices, records)`` is called as records arrive (a suite writes them as it goes)."""
     if backend not in BACKENDS:
         raise ValueError(f"backend is {backend!r}, but must be one of {BACKENDS}")
     check_n_jobs(n_jobs)
     cells = list(cells)
     disable = not progress
-    if backend == "sequential" or len(cells) <= 1:
-        return [run_cell(c) for c in tqdm(cells, desc=desc, disable=disable)]
-    if backend == "joblib":
+    got: list[RunRecord | None] = [None] * len(cells)
+
+    def done(idx: list[int], recs: list[RunRecord]) -> None:
+        for i, r in zip(idx, recs, strict=True):
+            got[i] = r
+        if on_records is not None:
+            on_records(idx, recs)
+
+    if backend == "mpi" and len(cells) > 1:
+        recs = run_cells_mpi(cells, progress=progress, desc=desc)
+        if recs and on_records is not None:
+            on_records(list(range(len(cells))), recs)
+        return recs
+    todo = list(range(len(cells)))
+    if backend == "joblib" and len(cells) > 1 and not always_parallel:
         import time
 
-        from joblib import Parallel, delayed, effective_n_jobs
-
+        first = max(todo, key=lambda i: expected_cost(cells[i]))
         t0 = time.perf_counter()
-        first = run_cell(cells[0])
-        rest = cells[1:]
-        if (time.perf_counter() - t0) * len(rest) < PARALLEL_MIN_SECONDS:
-            return [first, *(run_cell(c) for c in tqdm(rest, desc=desc, disable=disable))]
-        workers = effective_n_jobs(n_jobs)
-        size = max(1, -(-len(rest) // (4 * workers)))
-        chunks = [rest[i:i + size] for i in range(0, len(rest), size)]
-        # the parent's loaded curve sets travel with the chunks: a worker never re-imports a dataset
-        loaded = {_key(c): cached_dataset(*_key(c)) for c in rest}
-        par = Parallel(n_jobs=workers, return_as="generator")
-        jobs = (delayed(_run_chunk)(c, {k: loaded[k] for k in {_key(x) for x in c}}) for c in chunks)
-        out = [first]
-        for recs in tqdm(par(jobs), total=len(chunks), desc=desc, disable=disable):
-            out.extend(recs)
-        return out
-    return run_cells_mpi(cells, progress=progress, desc=desc)
+        done([first], [run_cell(cells[first])])
+        todo.remove(first)
+        per_unit = (time.perf_counter() - t0) / expected_cost(cells[first])
+        if per_unit * sum(expected_cost(cells[i]) for i in todo) < PARALLEL_MIN_SECONDS:
+            backend = "sequential"
+    if backend != "joblib" or len(todo) <= 1:
+        for i in tqdm(todo, desc=desc, disable=disable):
+            done([i], [run_cell(cells[i])])
+        return [r for r in got if r is not None]
+    from joblib import Parallel, delayed, effective_n_jobs
+
+    workers = effective_n_jobs(n_jobs)
+    chunks = [[todo[k] for k in ch] for ch in balanced_chunks([cells[i] for i in todo], workers)]
+    # the parent's loaded curve sets travel with the chunks: a worker never re-imports a dataset
+    loaded = {_key(cells[i]): cached_dataset(*_key(cells[i])) for i in todo}
+    par = Parallel(n_jobs=workers, return_as="generator", batch_size=1, pre_dispatch="n_jobs")
+    jobs = (delayed(_run_chunk)([cells[i] for i in ch], {_key(cells[ch[0]]): loaded[_key(cells[ch[0]])]})
+            for ch in chunks)
+    bar = tqdm(total=len(todo), desc=desc, disable=disable)
+    for ch, recs in zip(chunks, par(jobs), strict=True):
+        done(ch, recs)
+        bar.update(len(ch))
+    bar.close()
+    return [r for r in got if r is not None]
 
 
 def run_cells_mpi(cells: Sequence[Cell], *, progress: bool = True, desc: str = "replay") -> list[RunRecord]:

@@ -13,7 +13,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                                    "and critical-difference diagram, Holm-corrected tests against the baseline, a "
                                    "performance profile and anytime curves.")
     b.add_argument("suite", help="a suite name under conf/bench/ or a YAML path")
-    b.add_argument("--backend", default="sequential", choices=["sequential", "joblib", "mpi"])
+    b.add_argument("--backend", default="joblib", choices=["sequential", "joblib", "mpi"],
+                   help="joblib (default): every core, cells balanced by expected cost; the records are the same "
+                        "with every backend")
     b.add_argument("--jobs", type=int, default=-1)
     b.add_argument("--shard", type=int, default=0)
     b.add_argument("--n-shards", type=int, default=1)

@@ -30,6 +30,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     pr.add_argument("--tolerance", type=float, default=0.02, help="allowed drop of mean R^2 (R^2 units)")
     pr.add_argument("--tolerance-se", type=float, default=0.0,
                     help="per-cell tolerance: at least this many standard errors of the baseline cell")
+    pr.add_argument("--jobs", type=int, default=-1,
+                    help="processes for the repeats (default -1: every core; the numbers are the same with any count)")
     pr.add_argument("--quiet", "-q", action="store_true")
     pr.set_defaults(func=run)
 
@@ -41,6 +43,9 @@ def run(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from ..datasets import load_dataset
+    from ..runner import check_n_jobs
+
+    check_n_jobs(args.jobs)
     from ..predictors.experiments import ABLATION_FRACTIONS, FIG3_FRACTIONS, run_experiment
     from ..predictors.protocol import regression_check
     from ..reporting.predict import markdown, plot_fig3
@@ -59,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
                                      budget=args.budget, seed=args.seed, swapped=args.r2_swapped,
                                      with_lce=args.with_lce, fractions=fractions, split_column=args.split_column,
                                      progress=not args.quiet, clip="none" if args.no_clip else "observed",
-                                     target=args.target, lce_budget=args.lce_budget))
+                                     target=args.target, lce_budget=args.lce_budget, n_jobs=args.jobs))
     df = pd.concat(frames, ignore_index=True)
     md = markdown(df, args.experiment)
     head = (f"{args.experiment}: 100 x R^2 of the predicted final value against the true one (100: perfect; 0: no "

@@ -100,14 +100,16 @@ def resolve(name: str | type) -> type:
     raise ValueError(f"predictor is {name!r}, but must be one of {sorted(PREDICTORS)} or 'module:Class'")
 
 
-def check(name: str | type, options: Mapping[str, Any] | None = None, target: str = "final") -> type:
-    """Resolve ``name`` and check that its constructor takes ``options`` and ``target`` (one-line errors)."""
-    from .base import CONTEXT_ARGS, constructor_args
+def check(name: str | type, options: Mapping[str, Any] | None = None, target: str = "final") -> type | None:
+    """Check that ``name``'s constructor takes ``options`` and ``target`` (one-line errors); returns its class, or
+    None for a registry name (checked from :data:`contract.REGISTRY_ARGS`, its module not imported)."""
+    from .contract import CONTEXT_ARGS, REGISTRY_ARGS, constructor_args
 
     if target not in TARGETS:
         raise ValueError(f"target is {target!r}, but must be one of {TARGETS}")
-    cls = resolve(name)
-    accepted = constructor_args(cls)
+    registered = isinstance(name, str) and name in REGISTRY_ARGS
+    cls = None if registered else resolve(name)  # a registry name is checked without importing its module
+    accepted = REGISTRY_ARGS[name] if registered else constructor_args(cls)
     if target != "final":
         if isinstance(name, str) and name in PREDICTORS and name not in TARGETED:
             raise ValueError(f"predictor {name!r} predicts y_T directly; target {target!r} is available for "
@@ -118,6 +120,8 @@ def check(name: str | type, options: Mapping[str, Any] | None = None, target: st
     if bad:
         valid = sorted(accepted - set(CONTEXT_ARGS))
         raise ValueError(f"predictor {name!r} has no option {bad[0]!r}; its options: {', '.join(valid) or 'none'}")
+    if cls is None:
+        return None
     for method in ("fit", "predict"):
         if not callable(getattr(cls, method, None)):
             raise ValueError(f"predictor {name!r} has no {method}() method")
@@ -127,9 +131,9 @@ def check(name: str | type, options: Mapping[str, Any] | None = None, target: st
 def make_predictor(name: str | type, *, tau: int = 1, budget: str | int = "cheap", seed: int = 0,
                    target: str = "final", options: Mapping[str, Any] | None = None) -> Any:
     """The one factory: an unfitted predictor following :class:`~harness.predictors.base.Predictor`."""
-    from .base import default_build
+    from .contract import default_build
 
-    cls = check(name, options, target)
+    cls = check(name, options, target) or resolve(name)
     ctx = {"tau": tau, "seed": seed, "n_search": budget_size(budget), "target": target, "options": dict(options or {})}
     build = getattr(cls, "from_context", None)
     est = build(**ctx) if callable(build) else default_build(cls, **ctx)

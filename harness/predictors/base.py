@@ -19,8 +19,6 @@ customise this with a ``from_context`` classmethod of the same signature as :fun
 
 from __future__ import annotations
 
-import functools
-import inspect
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -50,24 +48,4 @@ class PointPredictor(BaseEstimator, RegressorMixin):
         return clone(self).fit(X, y)
 
 
-#: the context the factory offers a predictor's constructor
-CONTEXT_ARGS = ("seed", "tau", "n_search", "target", "col")
-
-
-@functools.cache
-def constructor_args(cls: type) -> frozenset[str]:
-    """Keyword arguments ``cls`` accepts (``{"*"}`` for ``**kwargs``); cached per class."""
-    params = inspect.signature(cls).parameters
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
-        return frozenset({"*"})
-    return frozenset(params)
-
-
-def default_build(cls: type, *, tau: int, seed: int, n_search: int, target: str,
-                  options: dict[str, Any]) -> Any:
-    """Pass ``cls`` the context arguments its constructor accepts, then the user's options."""
-    accepted = constructor_args(cls)
-    context = {"seed": seed, "tau": tau, "n_search": n_search, "target": target, "col": tau - 1}
-    kw = {k: v for k, v in context.items() if k in accepted or "*" in accepted}
-    kw.update(options)
-    return cls(**kw)
+from .contract import CONTEXT_ARGS, constructor_args, default_build  # noqa: E402,F401  (re-exported)

@@ -65,11 +65,13 @@ def run_experiment(cs: CurveSet, experiment: str, *, repeats: int = 10, n_train:
                    budget: str | int = "cheap", seed: int = 0, swapped: bool = False, with_lce: bool = False,
                    fractions: tuple[float, ...] = FIG3_FRACTIONS, split_column: str | None = None,
                    progress: bool = True, lce_test: int = 40, clip: str = "observed",
-                   target: str = "final", lce_budget: str = "cheap") -> pd.DataFrame:
+                   target: str = "final", lce_budget: str = "cheap", n_jobs: int = 1) -> pd.DataFrame:
+    """The rows of one prediction experiment on ``cs`` (``n_jobs``: repeats in parallel processes, same rows)."""
     tasks = tasks_for(experiment, cs, fractions=fractions, with_lce=with_lce, target=target)
     if experiment != "table8":
         df = run_protocol(cs, tasks, n_train=n_train, repeats=repeats, budget=budget, seed=seed, swapped=swapped,
-                          progress=progress, desc=experiment, lce_test=lce_test, clip=clip, lce_budget=lce_budget)
+                          progress=progress, desc=experiment, lce_test=lce_test, clip=clip, lce_budget=lce_budget,
+                          n_jobs=n_jobs)
         df.insert(0, "experiment", experiment)
         return df
     if split_column is None:
@@ -83,7 +85,8 @@ def run_experiment(cs: CurveSet, experiment: str, *, repeats: int = 10, n_train:
     for name, tr, te in (("test>median", below, above), ("test<median", above, below)):
         n = min(n_train, len(tr) - 1)
         df = run_protocol(cs, tasks, n_train=n, repeats=repeats, budget=budget, seed=seed, swapped=swapped,
-                          train_side=tr, test_side=te, progress=progress, desc=f"table8 {name}", clip=clip)
+                          train_side=tr, test_side=te, progress=progress, desc=f"table8 {name}", clip=clip,
+                          n_jobs=n_jobs)
         df.insert(0, "experiment", "table8")
         df["split"] = f"{split_column} {name} ({med:.4g})"
         frames.append(df)

@@ -69,10 +69,11 @@ def run_protocol(cs: CurveSet, tasks: Sequence[Task], *, n_train: int = 100, rep
                  budget: str | int = "cheap", seed: int = 0, swapped: bool = False, lce_test: int = 40,
                  train_side: np.ndarray | None = None, test_side: np.ndarray | None = None,
                  progress: bool = True, desc: str = "predict", clip: str = "observed",
-                 lce_budget: str = "cheap") -> pd.DataFrame:
+                 lce_budget: str = "cheap", n_jobs: int = 1) -> pd.DataFrame:
     """One row per (task, repeat). ``train_side``/``test_side`` restrict the pools (Table 8 OOD);
     ``clip="observed"`` applies :func:`clip_to_observed` to every SRM prediction ("none": raw);
-    ``lce_budget`` is the LCE fit (``paper`` / ``cheap`` MCMC or ``bma``, see :mod:`.lce`)."""
+    ``lce_budget`` is the LCE fit (``paper`` / ``cheap`` MCMC or ``bma``, see :mod:`.lce`); ``n_jobs`` runs the
+    repeats in that many joblib processes (the same rows; -1: every core)."""
     if clip not in CLIP_MODES:
         raise ValueError(f"clip is {clip!r}, but must be one of {CLIP_MODES}")
     for name, v, lo in (("repeats", repeats, 1), ("n_train", n_train, 2), ("seed", seed, 0)):
@@ -82,9 +83,6 @@ def run_protocol(cs: CurveSet, tasks: Sequence[Task], *, n_train: int = 100, rep
     if bad:
         raise ValueError(f"fraction is {bad[0]:g}, but must be a percentage of the curve strictly between 0 and 100")
     budget_size(budget)
-    y = cs.curve()
-    T = cs.n_epochs
-    target = y[:, -1]
     pool_tr = np.arange(cs.n_configs) if train_side is None else np.asarray(train_side)
     pool_te = np.arange(cs.n_configs) if test_side is None else np.asarray(test_side)
     if n_train >= len(pool_tr):
@@ -92,47 +90,77 @@ def run_protocol(cs: CurveSet, tasks: Sequence[Task], *, n_train: int = 100, rep
     if test_side is None and cs.n_configs - n_train < 2:
         raise ValueError(f"n_train is {n_train}, which leaves {cs.n_configs - n_train} test config(s) of "
                          f"{cs.name}'s {cs.n_configs}; R^2 needs at least 2 (n_train at most {cs.n_configs - 2})")
-    rows = []
-    builders: dict[str, FeatureBuilder] = {}
-    total = len(tasks) * repeats
-    bar = tqdm(total=total, desc=f"{desc} {cs.name}", disable=not progress)
-    for rep in range(repeats):
-        rng = np.random.default_rng([seed, rep])
-        tr = np.sort(rng.choice(pool_tr, size=n_train, replace=False))
-        te = np.setdiff1d(pool_te, tr)
-        if len(te) < 2:  # R^2 needs two test values; one would make every cell NaN
-            bar.close()
-            raise ValueError(f"the test side of {cs.name} has {len(te)} config(s) outside the training set; R^2 "
-                             f"needs at least 2")
-        for task in tasks:
-            tau = tau_for(task.fraction, T)
-            t0 = time.perf_counter()
-            if task.method == "lce":
-                from .lce import LCEPred
+    args = (cs, tasks, pool_tr, pool_te, n_train, budget, seed, swapped, lce_test, clip, lce_budget)
+    bar = tqdm(total=len(tasks) * repeats, desc=f"{desc} {cs.name}", disable=not progress)
+    rows: list[dict[str, Any]] = []
+    if n_jobs == 1 or repeats == 1:
+        builders: dict[str, FeatureBuilder] = {}
+        for rep in range(repeats):
+            rows += _one_repeat(*args, rep, builders, bar)
+    else:
+        from joblib import Parallel, delayed
 
-                sub = te if len(te) <= lce_test else np.sort(rng.choice(te, size=lce_test, replace=False))
-                lce = LCEPred(T=T, mode=cs.mode, seed=int(rng.integers(2**31)), fit=lce_budget)
-                lce.fit_bounds(y[tr])
-                pred = lce.predict_curves(y[sub, :tau])
-                score, score_trim = r2(target[sub], pred, swapped), _trimmed_r2(target[sub], pred, target[tr])
-                n_test = len(sub)
-            else:
-                if task.features not in builders:
-                    builders[task.features] = FeatureBuilder(cs, task.features)
-                fb = builders[task.features]
-                est = make_predictor(task.method, tau=tau, budget=budget, seed=int(rng.integers(2**31)),
-                                     target=task.effective_target(), options=dict(task.options))
-                est.fit(fb(tr, tau), target[tr])
-                pred = est.predict(fb(te, tau))
-                if clip == "observed":
-                    pred = clip_to_observed(pred, y[tr])
-                score, score_trim, n_test = r2(target[te], pred, swapped), math.nan, len(te)
-            rows.append({"dataset": cs.name, "method": task.label, "features": task.features,
-                         "fraction": task.fraction, "tau": tau, "repeat": rep, "r2": score, "r2_trimmed": score_trim,
-                         "n_train": n_train, "n_test": n_test, "seconds": time.perf_counter() - t0})
-            bar.update(1)
+        par = Parallel(n_jobs=n_jobs, return_as="generator", batch_size=1)
+        for got in par(delayed(_repeat_in_worker)(*args, rep) for rep in range(repeats)):
+            rows += got
+            bar.update(len(got))
     bar.close()
     return pd.DataFrame(rows)
+
+
+def _repeat_in_worker(*args: Any) -> list[dict[str, Any]]:
+    """One repeat in a joblib worker, on one BLAS thread (two workers on two cores would otherwise oversubscribe
+    them; the numbers are the same)."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        return _one_repeat(*args, {}, None)
+
+
+def _one_repeat(cs: CurveSet, tasks: Sequence[Task], pool_tr: np.ndarray, pool_te: np.ndarray, n_train: int,
+                budget: str | int, seed: int, swapped: bool, lce_test: int, clip: str, lce_budget: str, rep: int,
+                builders: dict[str, FeatureBuilder], bar: Any) -> list[dict[str, Any]]:
+    """The rows of repeat ``rep``: its own training split and predictor seeds (``default_rng([seed, rep])``), so
+    repeats run in any order or process with the same numbers."""
+    y = cs.curve()
+    T = cs.n_epochs
+    target = y[:, -1]
+    rows = []
+    rng = np.random.default_rng([seed, rep])
+    tr = np.sort(rng.choice(pool_tr, size=n_train, replace=False))
+    te = np.setdiff1d(pool_te, tr)
+    if len(te) < 2:  # R^2 needs two test values; one would make every cell NaN
+        raise ValueError(f"the test side of {cs.name} has {len(te)} config(s) outside the training set; R^2 "
+                         f"needs at least 2")
+    for task in tasks:
+        tau = tau_for(task.fraction, T)
+        t0 = time.perf_counter()
+        if task.method == "lce":
+            from .lce import LCEPred
+
+            sub = te if len(te) <= lce_test else np.sort(rng.choice(te, size=lce_test, replace=False))
+            lce = LCEPred(T=T, mode=cs.mode, seed=int(rng.integers(2**31)), fit=lce_budget)
+            lce.fit_bounds(y[tr])
+            pred = lce.predict_curves(y[sub, :tau])
+            score, score_trim = r2(target[sub], pred, swapped), _trimmed_r2(target[sub], pred, target[tr])
+            n_test = len(sub)
+        else:
+            if task.features not in builders:
+                builders[task.features] = FeatureBuilder(cs, task.features)
+            fb = builders[task.features]
+            est = make_predictor(task.method, tau=tau, budget=budget, seed=int(rng.integers(2**31)),
+                                 target=task.effective_target(), options=dict(task.options))
+            est.fit(fb(tr, tau), target[tr])
+            pred = est.predict(fb(te, tau))
+            if clip == "observed":
+                pred = clip_to_observed(pred, y[tr])
+            score, score_trim, n_test = r2(target[te], pred, swapped), math.nan, len(te)
+        rows.append({"dataset": cs.name, "method": task.label, "features": task.features,
+                     "fraction": task.fraction, "tau": tau, "repeat": rep, "r2": score, "r2_trimmed": score_trim,
+                     "n_train": n_train, "n_test": n_test, "seconds": time.perf_counter() - t0})
+        if bar is not None:
+            bar.update(1)
+    return rows
 
 
 def _trimmed_r2(y: np.ndarray, pred: np.ndarray, y_train: np.ndarray) -> float:

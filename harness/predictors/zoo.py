@@ -13,17 +13,19 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin, clone
-from sklearn.ensemble import RandomForestRegressor
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.kernel_ridge import KernelRidge
-from sklearn.linear_model import BayesianRidge, LinearRegression
-from sklearn.metrics import r2_score
-from sklearn.model_selection import KFold
-from sklearn.svm import NuSVR
 
 from . import SEARCH_BUDGETS, TARGETS  # noqa: F401  (re-exported)
 from .base import PointPredictor
+from .fast import BayesPrep, FastBayesianRidge, FastForest, FastNuSVR
 from .features import ts_features
+
+
+def _sklearn(module: str, name: str) -> Any:
+    """A scikit-learn class imported when first needed (``sklearn.ensemble`` alone takes about a second)."""
+    import importlib
+
+    return getattr(importlib.import_module(f"sklearn.{module}"), name)
 
 
 def _clip_bounds(Xs: np.ndarray, margin: float) -> tuple[np.ndarray, np.ndarray]:
@@ -145,20 +147,39 @@ def _center_scale(z: np.ndarray) -> tuple[float, float]:
     return mu, sd if sd > 1e-12 else 1.0
 
 
+def _fresh(est: Any) -> Any:
+    """An unfitted copy: the fast models' own (no scikit-learn clone), else ``clone``."""
+    fresh = getattr(est, "fresh", None)
+    return fresh() if fresh is not None else clone(est)
+
+
+def _fit_fold(est: Any, X: np.ndarray, y: np.ndarray, cache: dict[Any, Any] | None, key: Any) -> Any:
+    """A fresh copy of ``est`` fitted to (X, y); a fast BayesianRidge reuses the fold's centering and SVD."""
+    m = _fresh(est)
+    if cache is not None and isinstance(m, FastBayesianRidge):
+        prep = cache.get(key)
+        if prep is None:
+            prep = cache[key] = BayesPrep(X, y)
+        return m.fit(X, y, prep)
+    return m.fit(X, y)
+
+
 def _cv_r2(est: BaseEstimator, Xs: np.ndarray, y: np.ndarray, base: np.ndarray,
-           folds: list[tuple[np.ndarray, np.ndarray]], held_out: list[np.ndarray]) -> float:
+           folds: list[tuple[np.ndarray, np.ndarray]], held_out: list[np.ndarray],
+           cache: dict[Any, Any] | None = None) -> float:
     """Mean K-fold R^2 of ``y`` when ``est`` is fitted to the z-scored ``y - base`` (base 0: the final value
     itself; base = last seen value: the delta target). Scores are on the scale of ``y`` whatever the target,
     so targets compete fairly. ``held_out`` holds each fold's held-out features, winsorized by the fold's
-    training rows as queries are after the final fit (:func:`_held_out`)."""
+    training rows as queries are after the final fit (:func:`_held_out`). ``cache`` (one per target) keeps what
+    candidates fitted to the same fold can share."""
     z = y - base
     mu, sd = _center_scale(z)
     zs = (z - mu) / sd
     scores = []
-    for (tr, te), Xte in zip(folds, held_out, strict=True):
+    for i, ((tr, te), Xte) in enumerate(zip(folds, held_out, strict=True)):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            m = clone(est).fit(Xs[tr], zs[tr])
+            m = _fit_fold(est, Xs[tr], zs[tr], cache, i)
         pred = m.predict(Xte) * sd + mu + base[te]
         ss = np.sum((y[te] - y[te].mean()) ** 2)
         scores.append(1 - np.sum((y[te] - pred) ** 2) / ss if ss > 0 else -np.sum((y[te] - pred) ** 2))
@@ -175,6 +196,8 @@ def _held_out(scaler: _Scaler, X: np.ndarray, Xs: np.ndarray,
 
 
 def _folds(n: int, k: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    from sklearn.model_selection import KFold
+
     k = max(2, min(k, n))
     return list(KFold(k, shuffle=True, random_state=seed).split(np.zeros(n)))
 
@@ -200,6 +223,10 @@ class _Searched(BaseEstimator, RegressorMixin):
     and ``keep_collapsed`` (with ``level_tol``, a curve that collapsed after learning keeps its level too;
     choice True, False: winsorized column by column; see :class:`_Winsorizer`).
     """
+
+    #: the searched models fit scikit-learn's NuSVR / BayesianRidge through :mod:`harness.predictors.fast` (the same
+    #: numbers without scikit-learn's per-call overhead); False fits scikit-learn's own (tests compare the two)
+    _fast = True
 
     def __init__(self, *, n_search: int, cv: int = 3, seed: int = 0, target: str = "final", col: int = -1,
                  clip_features: float | None = 0.05,
@@ -250,7 +277,8 @@ class _Searched(BaseEstimator, RegressorMixin):
             self.cv_score_, self.cv_scores_by_target_ = -np.inf, {}
             for t in targets:
                 base = self._base(X, t)
-                scores = [_cv_r2(c, Xs, y, base, folds, held_out) for c in cands]
+                cache: dict[Any, Any] = {}
+                scores = [_cv_r2(c, Xs, y, base, folds, held_out, cache) for c in cands]
                 i = int(np.nanargmax(scores))
                 self.cv_scores_by_target_[t] = float(scores[i])
                 if scores[i] > self.cv_score_:  # ties keep the first target, i.e. the SPEC default "final"
@@ -264,7 +292,7 @@ class _Searched(BaseEstimator, RegressorMixin):
         self.ymu_, self.ysd_ = _center_scale(z)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            self.model_ = clone(est).fit(Xs, (z - self.ymu_) / self.ysd_)
+            self.model_ = _fresh(est).fit(Xs, (z - self.ymu_) / self.ysd_)
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         X = np.asarray(X, float)
@@ -307,7 +335,8 @@ class NuSVRPred(_Searched):
             for i in range(m):
                 # libsvm can need ~1e6 iterations for a linear kernel at large C; a capped, unconverged
                 # candidate simply scores worse in CV
-                out.append(NuSVR(kernel=k, C=C[i], nu=nu[i], gamma=gamma[i] if k == "rbf" else "scale",
+                model = FastNuSVR if self._fast else _sklearn("svm", "NuSVR")
+                out.append(model(kernel=k, C=C[i], nu=nu[i], gamma=gamma[i] if k == "rbf" else "scale",
                                  max_iter=100_000))
         return out
 
@@ -348,6 +377,9 @@ class OLSPred(_Searched):
                       **options})
 
     def _candidates(self, rng: np.random.Generator) -> list[BaseEstimator]:
+        from sklearn.kernel_ridge import KernelRidge
+        from sklearn.linear_model import LinearRegression
+
         gammas = _loguniform(rng, 1e-5, 10, max(1, self.n_search))
         return [LinearRegression()] + [KernelRidge(kernel="rbf", alpha=1e-6, gamma=g) for g in gammas]
 
@@ -361,8 +393,11 @@ class _RecencyPrior(BaseEstimator, RegressorMixin):
         self.weights = weights
 
     def fit(self, X: np.ndarray, y: np.ndarray) -> Any:
-        self.model_ = clone(self.est).fit(X * self.weights, y)
+        self.model_ = _fresh(self.est).fit(X * self.weights, y)
         return self
+
+    def fresh(self) -> _RecencyPrior:
+        return _RecencyPrior(self.est, self.weights)
 
     def predict(self, X: np.ndarray, return_std: bool = False) -> Any:
         return self.model_.predict(X * self.weights, return_std=return_std)
@@ -416,8 +451,9 @@ class BLRPred(_Searched):
 
     def _candidates(self, rng: np.random.Generator) -> list[BaseEstimator]:
         p = _loguniform(rng, 1e-7, 1e-5, (4 * self.n_search))
+        model = FastBayesianRidge if self._fast else _sklearn("linear_model", "BayesianRidge")
         cands: list[BaseEstimator] = [
-            BayesianRidge(alpha_1=p[4 * i], alpha_2=p[4 * i + 1], lambda_1=p[4 * i + 2], lambda_2=p[4 * i + 3])
+            model(alpha_1=p[4 * i], alpha_2=p[4 * i + 1], lambda_1=p[4 * i + 2], lambda_2=p[4 * i + 3])
             for i in range(self.n_search)]
         h = self.halflife
         if h is None or self.ts_tau_ is None:  # no prior, or not the TS layout (the rng is not used after this)
@@ -454,9 +490,12 @@ class RFPred(_Searched):
                       "seed": seed, "target": target, "col": tau - 1, **options})
 
     def _candidates(self, rng: np.random.Generator) -> list[BaseEstimator]:
-        return [RandomForestRegressor(n_estimators=int(rng.integers(10, self.max_trees + 1)),
-                                      max_features=float(rng.uniform(0.1, 0.5)), random_state=self.seed, n_jobs=1)
-                for _ in range(self.n_search)]
+        out = []
+        for _ in range(self.n_search):
+            kw = {"n_estimators": int(rng.integers(10, self.max_trees + 1)),
+                  "max_features": float(rng.uniform(0.1, 0.5)), "random_state": self.seed}
+            out.append(FastForest(**kw) if self._fast else _sklearn("ensemble", "RandomForestRegressor")(**kw, n_jobs=1))
+        return out
 
 
 class LastSeenPred(PointPredictor):
@@ -497,7 +536,7 @@ class SwiftSVR(PointPredictor):
         self.xr_ = np.where(xr > 0, xr, 1.0)
         self.ymin_, yr = float(y.min()), float(y.max() - y.min())
         self.yr_ = yr if yr > 0 else 1.0
-        self.model_ = NuSVR(nu=self.nu, C=self.C).fit((X - self.xmin_) / self.xr_, (y - self.ymin_) / self.yr_)
+        self.model_ = FastNuSVR(nu=self.nu, C=self.C).fit((X - self.xmin_) / self.xr_, (y - self.ymin_) / self.yr_)
         return self
 
     def predict(self, X: np.ndarray) -> np.ndarray:
@@ -506,6 +545,8 @@ class SwiftSVR(PointPredictor):
 
 def r2(y_true: np.ndarray, y_pred: np.ndarray, swapped: bool = False) -> float:
     """SPEC 6.1; ``swapped`` reproduces the ACAT notebooks' r2_score(y_pred, y_true)."""
+    from sklearn.metrics import r2_score
+
     return float(r2_score(y_pred, y_true) if swapped else r2_score(y_true, y_pred))
 
 
