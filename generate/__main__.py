@@ -68,6 +68,9 @@ def main(cfg: DictConfig) -> None:
     except (ValueError, TypeError, FileNotFoundError, RunLocked) as e:
         print(f"error: {e}", file=sys.stderr)
         raise SystemExit(2) from None
+    except KeyboardInterrupt:
+        print("interrupted: every finished epoch is saved; rerun the same command to resume", file=sys.stderr)
+        raise SystemExit(130) from None
     log.info("trained %d epochs in %s", n, run.dir)
     if cfg.export and gc.n_shards == 1:
         cs = export(run.dir, allow_dirty=bool(cfg.get("allow_dirty", False)))

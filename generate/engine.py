@@ -71,6 +71,23 @@ class GenerateConfig:
     kill_after_epochs: int | None = None  # testing: exit abruptly after this many epochs in this process
     progress: bool = True
 
+    def __post_init__(self) -> None:
+        """Every count is checked when the run is built: one line naming the key and the rule."""
+        def need_int(key: str, lo: int) -> None:
+            v = getattr(self, key)
+            if isinstance(v, bool) or not isinstance(v, int) or v < lo:
+                raise ValueError(f"{key} is {v!r}, but must be an integer >= {lo}")
+
+        for key, lo in (("n_configs", 1), ("epochs", 1), ("seed", 0), ("n_shards", 1), ("shard", 0),
+                        ("group_size", 0), ("threads", 0)):
+            need_int(key, lo)
+        if self.shard >= self.n_shards:
+            raise ValueError(f"shard is {self.shard}, but must be in [0, n_shards={self.n_shards})")
+        if self.kill_after_epochs is not None:
+            need_int("kill_after_epochs", 1)
+        if self.device not in ("auto", "cpu", "cuda") and not str(self.device).startswith("cuda:"):
+            raise ValueError(f"device is {self.device!r}, but must be auto, cpu, cuda or cuda:N")
+
     def settings(self) -> dict[str, Any]:
         """The fields that define the population (a resume must match them)."""
         d = asdict(self)

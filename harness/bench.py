@@ -58,7 +58,6 @@ class Suite:
 
 def load_suite(spec: str | Path) -> Suite:
     """A suite by name (``conf/bench/<name>.yaml``) or path; one-line errors for unknown keys and bad values."""
-    from omegaconf import OmegaConf
 
     path = Path(spec)
     if not path.suffix:
@@ -66,7 +65,7 @@ def load_suite(spec: str | Path) -> Suite:
     if not path.is_file():
         names = sorted(p.stem for p in SUITE_DIR.glob("*.yaml"))
         raise FileNotFoundError(f"suite {spec!r}: no file {path} (suites: {', '.join(names)}, or a YAML path)")
-    raw = OmegaConf.to_container(OmegaConf.load(path), resolve=True)
+    raw = _read_yaml(path)
     if not isinstance(raw, dict):
         raise ValueError(f"{path}: must hold a mapping with the keys {', '.join(SUITE_KEYS)}")
     for k in raw:
@@ -101,8 +100,8 @@ def load_suite(spec: str | Path) -> Suite:
         if not is_int_at_least(w, 1):
             raise bad("workers", w, "a number of workers >= 1 (or a list of them)")
     cost = raw.get("cost", "epochs")
-    if cost not in ("epochs", "seconds"):
-        raise bad("cost", cost, "epochs or seconds")
+    if cost not in ("epochs", "seconds", "cpu_seconds"):
+        raise bad("cost", cost, "epochs, seconds or cpu_seconds")
     chunk = raw.get("chunk", 50)
     if not is_int_at_least(chunk, 1):
         raise bad("chunk", chunk, "a number of cells >= 1")
@@ -117,10 +116,53 @@ def load_suite(spec: str | Path) -> Suite:
     for ds, n in pad_to.items():
         if ds not in datasets or not is_int_at_least(n, 1):
             raise bad(f"pad_to.{ds}", n, "a number of epochs >= 1 for one of the suite's datasets")
-    return Suite(name=str(raw.get("name", path.stem)), datasets=tuple(str(d) for d in datasets),
-                 algorithms={str(k): dict(v or {}) for k, v in algos.items()}, settings=dict(raw.get("settings", {})),
-                 seeds=seeds, accounting=accounting, workers=workers, cost=cost, baseline=baseline,
-                 out=str(raw.get("out", "results/bench/{name}")), chunk=chunk, pad_to=dict(pad_to))
+    suite = Suite(name=str(raw.get("name", path.stem)), datasets=tuple(str(d) for d in datasets),
+                  algorithms={str(k): dict(v or {}) for k, v in algos.items()}, settings=dict(raw.get("settings", {})),
+                  seeds=seeds, accounting=accounting, workers=workers, cost=cost, baseline=baseline,
+                  out=str(raw.get("out", "results/bench/{name}")), chunk=chunk, pad_to=dict(pad_to))
+    check_names(suite, path)
+    try:
+        configs(suite)
+    except ValueError as e:
+        raise ValueError(f"{path}: {e}") from None
+    return suite
+
+
+def _read_yaml(path: Path) -> Any:
+    """The YAML's content; a malformed file is one line naming the file, line and column."""
+    import yaml
+    from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
+
+    try:
+        return OmegaConf.to_container(OmegaConf.load(path), resolve=True)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+        raise ValueError(f"{path}: malformed YAML{where}: {problem}") from None
+    except OmegaConfBaseException as e:
+        raise ValueError(f"{path}: {' '.join(str(e).split())[:200]}") from None
+
+
+def check_names(suite: Suite, path: Path) -> None:
+    """Every dataset and algorithm of the suite exists: one line naming the suite file and the name."""
+    from .algorithms import resolve
+    from .datasets import resolve_name
+
+    for ds in suite.datasets:
+        try:
+            found = Path(ds).is_dir() or resolve_name(ds) is not None
+        except ValueError as e:
+            raise ValueError(f"{path}: dataset {ds!r}: {e}") from None
+        if not found:
+            raise ValueError(f"{path}: unknown dataset {ds!r} (harness datasets list shows the names; a folder path "
+                             "works too)")
+    for a in suite.algorithms:
+        try:
+            resolve(a)
+        except ValueError as e:
+            raise ValueError(f"{path}: {e}") from None
 
 
 def configs(suite: Suite) -> dict[str, AlgorithmConfig]:
@@ -202,14 +244,38 @@ def run_suite(suite: Suite, *, backend: str = "sequential", n_jobs: int = -1, sh
         raise ValueError(f"shard is {shard}, but must be in [0, n_shards={n_shards})")
     out = suite.out_dir
     out.mkdir(parents=True, exist_ok=True)
-    cells = plan(suite)
-    done = set(read_table(out).get("key", pd.Series(dtype=str)))
-    todo = [(i, k, inst, c) for i, (k, inst, c) in enumerate(cells) if i % n_shards == shard and k not in done]
-    if max_cells is not None:
-        todo = todo[:max_cells]
-    log.info("suite %s: %d cells, %d done, %d to run (shard %d of %d)", suite.name, len(cells), len(done),
-             len(todo), shard, n_shards)
     mine = out / f"records-{shard}-of-{n_shards}.parquet"
+    from .write import OutputLock
+
+    # one writer per suite folder and shard (under MPI: the client rank; the serving ranks write nothing)
+    lock = OutputLock(mine, what=f"suite {suite.name} (shard {shard} of {n_shards}, {out})") \
+        if backend != "mpi" or _mpi_rank() == 0 else None
+    if lock is not None:
+        lock.acquire()
+    try:
+        cells = plan(suite)
+        done = set(read_table(out).get("key", pd.Series(dtype=str)))
+        todo = [(i, k, inst, c) for i, (k, inst, c) in enumerate(cells) if i % n_shards == shard and k not in done]
+        if max_cells is not None:
+            todo = todo[:max_cells]
+        log.info("suite %s: %d cells, %d done, %d to run (shard %d of %d)", suite.name, len(cells), len(done),
+                 len(todo), shard, n_shards)
+        return _run_locked(suite, todo, mine, backend, n_jobs, progress, out)
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def _mpi_rank() -> int:
+    try:
+        from mpi4py import MPI
+    except ImportError:
+        return 0
+    return int(MPI.COMM_WORLD.Get_rank())
+
+
+def _run_locked(suite: Suite, todo: list[tuple[int, str, str, Cell]], mine: Path, backend: str, n_jobs: int,
+                progress: bool, out: Path) -> pd.DataFrame:
     rows = pd.read_parquet(mine).to_dict("records") if mine.is_file() else []
     from tqdm.auto import tqdm
 
@@ -248,7 +314,7 @@ def main(cfg: Any) -> None:  # pragma: no cover - exercised through hydra in tes
     (a suite that cannot load, a bad shard) is one line on stderr and exit status 2, as in ``harness bench``."""
     import sys
 
-    from .cli import user_errors
+    from .errors import user_errors
 
     try:
         suite = load_suite(cfg.suite)

@@ -81,10 +81,32 @@ def remember_dataset(name: str, nan_policy: str, cs: CurveSet) -> None:
 def run_cell(cell: Cell, curves: CurveSet | None = None) -> RunRecord:
     cs = curves if curves is not None else cached_dataset(cell.dataset, cell.nan_policy, cell.pad_to)
     sched = make_scheduler(cs, cell.algorithm, cell.params)
-    oracle, trace = simulate(cs, sched, seed=cell.seed, accounting=cell.accounting, workers=cell.workers,
-                             cost=cell.cost)
+    try:
+        oracle, trace = simulate(cs, sched, seed=cell.seed, accounting=cell.accounting, workers=cell.workers,
+                                 cost=cell.cost)
+    except Exception as e:  # a user's plug-in failing inside its own code is named, with its traceback
+        err = _plugin_error(e, cell)
+        if err is None:
+            raise
+        raise err from e
     return make_record(cs, oracle, trace, sched, seed=cell.seed, accounting=cell.accounting,
                        workers=cell.workers, extra=sched.extra_record(), algorithm=cell.algorithm)
+
+
+def _plugin_error(e: Exception, cell: Cell) -> Exception | None:
+    """A :class:`~harness.errors.PluginError` when ``e`` came from the cell's own algorithm or predictor given by
+    import path (``module:Class``), else None."""
+    from .errors import plugin_error
+
+    err = plugin_error(e, "algorithm", cell.algorithm.split("@")[0])
+    if err is None:
+        params = cell.params.to_dict() if isinstance(cell.params, AlgorithmConfig) else dict(cell.params)
+        pred = params.get("predictor")
+        if isinstance(pred, str):
+            err = plugin_error(e, "predictor", pred)
+            if err is not None:
+                err = type(err)(f"{err} (algorithm {cell.algorithm})")
+    return err
 
 
 #: joblib is used only when the cells would take longer than this sequentially (seconds): starting worker
@@ -251,6 +273,10 @@ def parse_seeds(text: str, option: str = "seeds") -> list[int]:
             raise ValueError(f"{option} {text!r}: cannot read {part!r}; expected {forms}") from None
     if not out:
         raise ValueError(f"{option} {text!r}: no seeds; expected {forms}")
+    dup = sorted({s for s in out if out.count(s) > 1})
+    if dup:
+        raise ValueError(f"{option} {text!r}: seed {dup[0]} is given more than once (a repeated seed is the same run, "
+                         "and would be counted as another)")
     if min(out) < 0:
         raise ValueError(f"{option} {text!r}: seeds must be >= 0; expected {forms}")
     return out

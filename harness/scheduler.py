@@ -132,10 +132,14 @@ class Scheduler(ABC):
         self.config = config
 
     def start(self, view: TrialView, rng: np.random.Generator) -> None:
+        """Called once before the run. Sets what the contract needs: ``view``, ``rng``, ``reached``, ``stopped``
+        and, unless the algorithm set its own before calling this, ``max_epoch = view.n_epochs``."""
         self.view = view
         self.rng = rng
         self.reached: list[tuple[int, float]] = []  # (trial, loss at max_epoch) in the order reached
         self.stopped: set[int] = set()
+        if "max_epoch" not in self.__dict__:
+            self.max_epoch = view.n_epochs
 
     @abstractmethod
     def suggest(self) -> Job | None:

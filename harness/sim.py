@@ -347,7 +347,8 @@ def simulate(
 ) -> tuple[Oracle, Trace]:
     """Run ``scheduler`` over the recorded ``curves`` on ``workers`` simulated workers.
 
-    ``cost`` is "epochs" (each epoch takes one time unit) or "seconds" (recorded per-epoch seconds;
+    ``cost`` is "epochs" (each epoch takes one time unit), "seconds" or "cpu_seconds" (recorded per-epoch wall or
+    process CPU seconds;
     needs ``curves.epoch_seconds``; missing values count as the config's median epoch time).
     """
     if workers < 1:
@@ -357,15 +358,17 @@ def simulate(
     oracle = Oracle(curves, accounting=accounting, rng=sample_rng)
     if cost == "epochs":
         cum = None
-    elif cost == "seconds":
-        if curves.epoch_seconds is None:
-            raise ValueError(f"cost is 'seconds' but dataset {curves.name!r} has no epoch_seconds")
-        sec = curves.epoch_seconds.copy()
+    elif cost in ("seconds", "cpu_seconds"):
+        recorded = curves.epoch_seconds if cost == "seconds" else curves.epoch_cpu_seconds
+        if recorded is None:
+            raise ValueError(f"cost is {cost!r} but dataset {curves.name!r} has no "
+                             f"{'epoch_seconds' if cost == 'seconds' else 'epoch_cpu_seconds'}")
+        sec = recorded.copy()
         med = np.nanmedian(np.where(np.isfinite(sec), sec, np.nan), axis=1, keepdims=True)
         sec = np.where(np.isfinite(sec), sec, np.nan_to_num(med, nan=1.0))
         cum = np.concatenate([np.zeros((sec.shape[0], 1)), np.cumsum(sec, axis=1)], axis=1)
     else:
-        raise ValueError(f"cost is {cost!r}, but must be 'epochs' or 'seconds'")
+        raise ValueError(f"cost is {cost!r}, but must be 'epochs', 'seconds' or 'cpu_seconds'")
     if cum is not None and oracle.surrogate is not None:
         cum = oracle.attach_cum(cum)
 

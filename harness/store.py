@@ -275,6 +275,10 @@ def apply_nan_policy(cs: CurveSet, policy: str = DEFAULT_NAN_POLICY) -> CurveSet
                     cs.name, len(bad_rows), cs.objective, ", ".join(info["non_finite_ids"][:10]))
         return replace(cs.subset(keep), info=dict(info, dropped_ids=info["non_finite_ids"]))
     # pad: forward fill each metric; leading gaps get the metric's worst finite value
+    y_bad = y[bad_rows]
+    kinds = [k for k, m in (("NaN", np.isnan(y_bad)), ("+inf", y_bad == np.inf), ("-inf", y_bad == -np.inf)) if m.any()]
+    log.warning("%s: padded %d config(s) with non-finite %r (%s; nan_policy=pad repeats the last finite value): %s",
+                cs.name, len(bad_rows), cs.objective, ", ".join(kinds), ", ".join(info["non_finite_ids"][:10]))
     curves = cs.curves.copy()
     for j, (_, mode) in enumerate(cs.metrics.items()):
         c = curves[:, :, j]

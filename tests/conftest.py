@@ -84,3 +84,32 @@ def yahpo_root() -> Path:
         pytest.skip(f"YAHPO Gym's LCBench surrogate not available: {root}/lcbench/model.onnx does not exist")
     pytest.importorskip("onnxruntime", reason="the lcbench family needs onnxruntime (pip install '.[surrogate]')")
     return root
+
+
+# --- the embedded datasets are byte-identical after the whole suite (issue #27) ---------------------------------
+
+_EMBEDDED = Path(__file__).resolve().parents[1] / "datasets"
+
+
+def _embedded_digest() -> dict[str, str]:
+    import hashlib
+
+    return {str(p.relative_to(_EMBEDDED)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(_EMBEDDED.rglob("*")) if p.is_file()}
+
+
+def pytest_sessionstart(session):
+    if not hasattr(session.config, "workerinput"):  # the controller (or a run without xdist)
+        session.config._embedded_before = _embedded_digest()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    before = getattr(session.config, "_embedded_before", None)
+    if before is None:
+        return
+    after = _embedded_digest()
+    changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+    if changed:
+        session.config.get_terminal_writer().line(
+            f"FAILED: the test suite changed embedded dataset files under datasets/: {', '.join(changed[:5])}", red=True)
+        session.exitstatus = 1

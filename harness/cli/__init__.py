@@ -15,31 +15,29 @@ import traceback
 from collections.abc import Sequence
 
 from .. import __version__
+from ..errors import PluginError, UserError, user_errors  # noqa: F401  (re-exported)
 from . import ab, algorithms, bench, datasets, predict, replay, reproduce
 
 COMMANDS = (datasets, replay, replay.demo_command, ab, bench, algorithms, predict, reproduce)
+DESCRIPTION = """\
+Simulate and benchmark learning-curve-based hyperparameter optimisation offline: replay Hyperband,
+f-Hyperband, Swift-Hyperband, ASHA, Optuna's pruners and Syne Tune's schedulers over recorded (or surrogate)
+learning curves, score learning-curve predictors, and rebuild the papers' tables.
 
-
-class UserError(Exception):
-    """Bad input reported as ``error: ...`` (one line, exit 2)."""
+Start with:  harness demo              (the built-in algorithms on the embedded dataset)
+             harness datasets list     (every benchmark dataset, by family)
+             harness COMMAND --help    (one command's options)"""
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="harness", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="harness", description=DESCRIPTION,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--version", action="version", version=f"lc-harness {__version__}")
     p.add_argument("-v", "--verbose", action="store_true", help="log progress details")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for mod in COMMANDS:
         mod.add_parser(sub)
     return p
-
-
-def user_errors() -> tuple[type[BaseException], ...]:
-    """The exceptions that are bad input, reported as one line and exit 2 (the other entry points use it too)."""
-    from ..store import DatasetError
-
-    return (UserError, DatasetError, ValueError, FileNotFoundError, IsADirectoryError, NotADirectoryError,
-            PermissionError)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -57,6 +55,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                         format="%(levelname)s %(name)s: %(message)s")
     try:
         return int(args.func(args) or 0)
+    except PluginError as e:  # a user's own algorithm or predictor failed: its traceback, then one line
+        cause = e.__cause__
+        if cause is not None:
+            traceback.print_exception(type(cause), cause, cause.__traceback__)
+        print(f"error: {e}", file=sys.stderr)
+        return 3
     except user_errors() as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

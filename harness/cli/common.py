@@ -27,8 +27,10 @@ def add_run_options(r: argparse.ArgumentParser, *, default_seeds: str = "0-9") -
     r.add_argument("--accounting", default="resume", choices=["resume", "scratch", "both"],
                    help="resume: a promoted trial continues from its last epoch; scratch: it retrains from epoch 1")
     r.add_argument("--workers", type=int, default=1, help="simulated parallel workers")
-    r.add_argument("--cost", default="epochs", choices=["epochs", "seconds"],
-                   help="simulated time of an epoch: 1 unit, or the recorded seconds")
+    r.add_argument("--cost", default="epochs", choices=["epochs", "seconds", "cpu_seconds"],
+                   help="simulated time of an epoch: 1 unit, the recorded wall seconds, or the recorded CPU seconds "
+                        "(populations made by generate: on a shared machine they measure the configuration, wall "
+                        "seconds also the load)")
     r.add_argument("--set", action="append", metavar="KEY=VALUE",
                    help="algorithm setting, e.g. --set d=15 (every algorithm that has d) or --set swift.d=15 "
                         "(one algorithm); see harness algorithms NAME")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 from .common import (
@@ -24,7 +25,8 @@ DEMO_SETTINGS = {"eta": 2, "n_runs": 5, "fhyperband.d": 30}
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     r = sub.add_parser("replay", help="simulate HPO algorithms over a recorded dataset")
-    r.add_argument("--dataset", "-d", required=True, help="dataset name (harness datasets list) or folder")
+    r.add_argument("--dataset", "-d", required=True, action=Once,
+                   help="dataset name (harness datasets list) or folder; one per replay (harness bench for several)")
     r.add_argument("--algorithm", "-a", action="append", help=ALGORITHM_HELP + " (repeatable)")
     add_replay_only(r)
     add_run_options(r)
@@ -77,6 +79,53 @@ def run_demo(args: argparse.Namespace) -> int:
     return run(args)
 
 
+class Once(argparse.Action):
+    """An option that may be given once (a second ``-d`` used to win silently)."""
+
+    def __call__(self, parser: Any, namespace: Any, values: Any, option_string: Any = None) -> None:
+        if getattr(namespace, self.dest, None) not in (None, self.default):
+            raise argparse.ArgumentError(self, f"given twice ({getattr(namespace, self.dest)!r} and {values!r}); "
+                                               "one dataset per replay (harness bench runs several)")
+        setattr(namespace, self.dest, values)
+
+
+def cached_hash(cs: Any, pad_to: int | None) -> str:
+    return (cs.pad_to(pad_to) if pad_to and pad_to > cs.n_epochs else cs).content_hash()
+
+
+def check_cost(cost: str, cs: Any) -> None:
+    """--cost seconds / cpu_seconds need the dataset's recorded seconds."""
+    if cost == "seconds" and cs.epoch_seconds is None:
+        why = " (TaskSet records none)" if cs.provenance.get("family") == "taskset" else ""
+        raise ValueError(f"--cost seconds: dataset {cs.name!r} records no per-epoch seconds{why}")
+    if cost == "cpu_seconds" and cs.epoch_cpu_seconds is None:
+        raise ValueError(f"--cost cpu_seconds: dataset {cs.name!r} records no per-epoch CPU seconds (populations "
+                         "made by generate since issue #29 do); --cost seconds uses its wall seconds")
+
+
+#: a replay refuses more jobs than this per run (the engine's own limit), before it starts
+MAX_JOBS = 10_000_000
+
+
+def check_run_size(algos: list[str], configs: dict[str, Any], T: int) -> None:
+    """Say before running when a run of consecutive Hyperband iterations would exceed the engine's job limit
+    (``--set n_runs=1000000`` used to give up after half a minute)."""
+    from ..hb import hyperband_configs, max_bracket
+
+    for a in algos:
+        c = configs[a]
+        n_runs = getattr(c, "n_runs", None)
+        eta = getattr(c, "eta", None)
+        if not isinstance(n_runs, int) or not isinstance(eta, int) or eta < 2:
+            continue
+        R = getattr(c, "R", None) or T
+        jobs = n_runs * hyperband_configs(R, eta) * (max_bracket(R, eta) + 1)
+        if jobs > MAX_JOBS:
+            raise ValueError(f"{a}: n_runs={n_runs} at R={R}, eta={eta} would start about {jobs:.2g} jobs per run, "
+                             f"more than the engine's limit of {MAX_JOBS:,}; lower n_runs (each Hyperband "
+                             f"iteration starts {hyperband_configs(R, eta)} configurations)")
+
+
 def make_cells(args: argparse.Namespace, algorithms: list[str], configs: dict[str, Any]) -> list:
     from ..adapters import is_adapter
     from ..runner import Cell, parse_seeds
@@ -92,19 +141,23 @@ def make_cells(args: argparse.Namespace, algorithms: list[str], configs: dict[st
 def run(args: argparse.Namespace) -> int:
     from ..config import parse_set
     from ..datasets import load_dataset
-    from ..reporting.replay import legend, plot_anytime, summary_table, to_markdown, write_jsonl
+    from ..reporting.replay import legend, plot_anytime, summary_table, to_markdown
     from ..runner import parse_seeds, remember_dataset, run_cells
 
     parse_seeds(args.seeds, option="--seeds")
     cs = load_dataset(args.dataset, nan_policy=args.nan_policy)
     remember_dataset(args.dataset, args.nan_policy, cs)
     check_run_options(args, cs.n_epochs)
-    algos = list(dict.fromkeys(args.algorithm or ["hyperband"]))
+    given = args.algorithm or ["hyperband"]
+    twice = sorted({a for a in given if given.count(a) > 1})
+    if twice:
+        raise ValueError(f"--algorithm {twice[0]} is given twice; a second instance with other settings is "
+                         f"{twice[0]}@LABEL (settings as --set {twice[0]}@LABEL.key=value)")
+    algos = list(given)
     if args.baseline and args.baseline not in algos:
         algos.insert(0, args.baseline)
     configs = algorithm_settings(algos, parse_set(args.set), run_level(args))
-    if args.cost == "seconds" and cs.epoch_seconds is None:
-        raise ValueError(f"--cost seconds: dataset {cs.name!r} records no per-epoch seconds")
+    check_cost(args.cost, cs)
     import logging
 
     from ..algorithms import resolve
@@ -113,10 +166,38 @@ def run(args: argparse.Namespace) -> int:
     for a in algos:
         for msg in resolve(a)(configs[a]).advice(T):
             logging.getLogger("harness").warning(msg)
+    check_run_size(algos, configs, T)
     cells = make_cells(args, algos, configs)
-    records = run_cells(cells, backend=args.backend, n_jobs=args.jobs, progress=not args.quiet)
-    if not records:  # MPI worker rank
+    writer, done, keys = None, {}, []
+    if args.out:
+        from ..bench import cell_key, code_version
+        from ..reporting.replay import RecordWriter, read_keyed_jsonl
+
+        version, h = code_version(), cached_hash(cs, args.pad_to)
+        keys = [cell_key(h, c.algorithm, configs[c.algorithm].to_dict(), c, version) for c in cells]
+        if Path(args.out).is_file():
+            done = {k: r for k, r in read_keyed_jsonl(args.out) if k is not None}
+        writer = RecordWriter(args.out)  # locked and opened before the run: a second writer is refused now
+        have = sum(k in done for k in keys)
+        if have:
+            print(f"{args.out}: {have} of {len(cells)} runs already there (same dataset, settings, seed and code); "
+                  f"running the other {len(cells) - have}")
+    todo = [i for i in range(len(cells)) if not keys or keys[i] not in done]
+
+    def arrived(idx: list[int], recs: list[Any]) -> None:
+        for j, r in zip(idx, recs, strict=True):
+            writer.write(keys[todo[j]], r)  # type: ignore[union-attr]
+
+    try:
+        new = run_cells([cells[i] for i in todo], backend=args.backend, n_jobs=args.jobs, progress=not args.quiet,
+                        on_records=arrived if writer is not None else None)
+    finally:
+        if writer is not None:
+            writer.close()
+    if todo and not new:  # MPI worker rank
         return 0
+    got = dict(zip(todo, new, strict=True))
+    records = [got[i] if i in got else done[keys[i]] for i in range(len(cells))]
     if args.per_seed:
         for r in records:
             print(f"{r.algorithm:22s} {r.accounting:7s} seed={r.seed:<3d} epochs={r.epochs:<7d} "
@@ -130,8 +211,7 @@ def run(args: argparse.Namespace) -> int:
     print(to_markdown(df))
     print(legend(df, cost=args.cost, baseline=args.baseline or ""))
     if args.out:
-        write_jsonl(records, args.out)
-        print(f"\nwrote {len(records)} run records to {args.out}")
+        print(f"\n{len(records)} run records in {args.out} ({len(new)} new, written as each run finished)")
     if args.plot:
         print(f"wrote {plot_anytime(records, args.plot, title=cs.name)}")
     return 0

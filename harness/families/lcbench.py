@@ -45,7 +45,7 @@ METRICS = {"val_accuracy": "max", "val_cross_entropy": "min", "val_balanced_accu
 EPOCHS = 52
 #: configurations per inference call when a pool is built (rows are answered independently of the batch's other
 #: rows once it holds more than one: tests/families/test_lcbench.py)
-CHUNK = 64
+CHUNK = 8
 FILES = ("model.onnx", "config_space.json", "encoding.json")
 
 

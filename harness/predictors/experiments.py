@@ -67,6 +67,12 @@ def run_experiment(cs: CurveSet, experiment: str, *, repeats: int = 10, n_train:
                    progress: bool = True, lce_test: int = 40, clip: str = "observed",
                    target: str = "final", lce_budget: str = "cheap", n_jobs: int = 1) -> pd.DataFrame:
     """The rows of one prediction experiment on ``cs`` (``n_jobs``: repeats in parallel processes, same rows)."""
+    if cs.n_configs < 4:
+        raise ValueError(f"dataset {cs.name!r} has {cs.n_configs} configuration(s) with a finite curve; the R^2 protocol "
+                         "needs at least 4 (2 to train on, 2 to test)")
+    if cs.n_epochs < 2:
+        raise ValueError(f"dataset {cs.name!r} records {cs.n_epochs} epoch(s); the R^2 protocol needs at least 2 (a "
+                         "prefix and a final value)")
     tasks = tasks_for(experiment, cs, fractions=fractions, with_lce=with_lce, target=target)
     if experiment != "table8":
         df = run_protocol(cs, tasks, n_train=n_train, repeats=repeats, budget=budget, seed=seed, swapped=swapped,

@@ -41,13 +41,35 @@ def fit_finite(model: Any, X: np.ndarray, y: np.ndarray, min_rows: int = 2) -> A
     return None if data is None else model.fit(*data)
 
 
+def checked(model: Any, values: Any, n: int, method: str = "predict") -> np.ndarray:
+    """``values`` as one float per row of the ``n`` queried, or a one-line error naming the predictor: a wrong
+    number of values (which numpy would broadcast or reject far from here) or NaN (which would silently rank the
+    trial as no model would, making the algorithm act like plain Hyperband)."""
+    out = np.asarray(values, dtype=float)
+    if out.shape != (n,):
+        if out.size != n:
+            raise ValueError(f"predictor {_name(model)}: {method}() gave {out.size} value(s) (shape {out.shape}) for "
+                             f"{n} row(s), but must give one value per row")
+        out = out.reshape(n)
+    if np.isnan(out).any():
+        raise ValueError(f"predictor {_name(model)}: {method}() gave NaN for {int(np.isnan(out).sum())} of {n} "
+                         "row(s) with finite features; a prediction must be a number")
+    return out
+
+
+def _name(model: Any) -> str:
+    est = getattr(model, "estimator", None)  # a wrapped user regressor: name the user's class
+    cls = type(est if est is not None and not isinstance(est, (str, int, float)) else model)
+    return cls.__qualname__ if cls.__module__ == "__main__" else f"{cls.__module__}:{cls.__qualname__}"
+
+
 def predict_finite(model: Any, X: np.ndarray, worst: float) -> np.ndarray:
     """``model.predict(X)``, with ``worst`` for each row with a non-finite feature (a diverged prefix), which
-    the model never sees."""
+    the model never sees. A predictor that gives a wrong number of values or NaN is a one-line error."""
     if all_finite(X):
-        return np.asarray(model.predict(X), float)
+        return checked(model, model.predict(X), len(X))
     ok = finite_rows(X)
     out = np.full(len(X), float(worst))
     if ok.any():
-        out[ok] = model.predict(X[ok])
+        out[ok] = checked(model, model.predict(X[ok]), int(ok.sum()))
     return out

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from sklearn.model_selection import KFold
 
-from .finite import all_finite, finite_rows, finite_training
+from .finite import all_finite, checked, finite_rows, finite_training
 
 ERROR_MODES = ("loo", "kfold", "none")
 
@@ -34,6 +34,11 @@ class FittedTau:
 
     def predict(self, X: np.ndarray, bias_correction: bool = True) -> tuple[np.ndarray, np.ndarray]:
         mean, std = self.model.predict_dist(X)
+        mean = checked(self.model, mean, len(X), "predict_dist")
+        std = np.asarray(std, dtype=float)
+        if std.shape != mean.shape:
+            std = np.broadcast_to(std, mean.shape) if std.size in (1, len(mean)) else checked(
+                self.model, std, len(X), "predict_dist (its std)")
         if self.own_std and np.all(np.isfinite(std)):
             return mean, np.maximum(std, 1e-12)
         shift = self.mu_e if bias_correction else 0.0

@@ -568,13 +568,9 @@ class Wrapped(PointPredictor):
         return self
 
     def predict(self, X: np.ndarray) -> np.ndarray:
-        pred = np.asarray(self.model_.predict(X), float)
-        if pred.shape != (len(X),):
-            if pred.size != len(X):
-                raise ValueError(f"predictor {type(self.estimator).__name__}: predict() gave an array of shape "
-                                 f"{pred.shape} for {len(X)} rows, but must give one value per row")
-            pred = pred.reshape(len(X))
-        return pred
+        from .finite import checked
+
+        return checked(self.estimator, self.model_.predict(X), len(X))
 
     def predict_dist(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if hasattr(self.model_, "predict_dist"):

@@ -164,13 +164,53 @@ def write_jsonl(records: Iterable[RunRecord], path: str | Path) -> None:
 
 
 def read_jsonl(path: str | Path) -> list[RunRecord]:
+    return [r for _, r in read_keyed_jsonl(path)]
+
+
+def read_keyed_jsonl(path: str | Path) -> list[tuple[str | None, RunRecord]]:
+    """(content key or None, record) of every complete line (a line cut by a crash is skipped)."""
     out = []
     for line in Path(path).read_text().splitlines():
-        if line.strip():
+        if not line.strip():
+            continue
+        try:
             d = json.loads(line)
-            d["anytime"] = [tuple(x) for x in d.get("anytime", [])]
-            out.append(RunRecord(**d))
+        except json.JSONDecodeError:
+            continue  # the last line of a file whose writer was killed mid-line
+        key = d.pop("key", None)
+        d["anytime"] = [tuple(x) for x in d.get("anytime", [])]
+        out.append((key, RunRecord(**d)))
     return out
+
+
+class RecordWriter:
+    """Appends run records to a JSON-lines file as they finish, each line flushed to disk, under a lock (one
+    writer per file); opened before the run, so an unwritable path fails at once."""
+
+    def __init__(self, path: str | Path):
+        from ..write import OutputLock
+
+        self.path = Path(path)
+        self.lock = OutputLock(self.path, what=f"--out {self.path}").acquire()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.fh = self.path.open("a")
+            if self.path.stat().st_size and not self.path.read_bytes().endswith(b"\n"):
+                self.fh.write("\n")  # a line cut by a crash is left alone, the next starts on its own line
+        except BaseException:
+            self.lock.release()
+            raise
+
+    def write(self, key: str, record: RunRecord) -> None:
+        import os
+
+        self.fh.write(json.dumps({"key": key, **record.to_json()}, default=float) + "\n")
+        self.fh.flush()
+        os.fsync(self.fh.fileno())
+
+    def close(self) -> None:
+        self.fh.close()
+        self.lock.release()
 
 
 def plot_anytime(records: Sequence[RunRecord], path: str | Path, title: str = "") -> Path:

@@ -42,15 +42,17 @@ def test_a_mechanism_that_cannot_act_is_announced(caplog, capsys):
 
 
 def test_an_internal_error_is_not_disguised_as_bad_input(tmp_path, monkeypatch, capsys):
-    """A bug (here a plug-in scheduler raising KeyError) is reported as an internal error with its traceback
-    and exit code 3, never as a one-line 'error:' about the user's input."""
+    """A bug in a plug-in scheduler (here raising KeyError) is reported with its traceback, then one line naming the
+    plug-in and the call, and exit code 3; never as a one-line error about the user's input alone."""
     (tmp_path / "buggy.py").write_text(
         "from harness.algorithms import Hyperband\n\n\nclass Buggy(Hyperband):\n"
         "    def program(self):\n        raise KeyError('oops')\n        yield\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     assert main(["replay", "-d", "digits_cnn", "-a", "buggy:Buggy", "--seeds", "0", "-q", "--baseline", ""]) == 3
     err = capsys.readouterr().err
-    assert "Traceback" in err and "internal error: KeyError: 'oops'" in err and not err.startswith("error:")
+    assert "Traceback" in err and not err.startswith("error:")
+    assert err.strip().splitlines()[-1].startswith("error: algorithm buggy:Buggy raised KeyError: 'oops' in its "
+                                                   "program() (buggy.py:6)")
 
 
 def test_output_paths_are_checked_before_the_run(tmp_path, capsys, monkeypatch):

@@ -16,13 +16,24 @@ REPO = Path(__file__).resolve().parents[2]
 BASELINE = REPO / "results" / "predict_check.csv"
 
 
-@pytest.mark.slow
-def test_predictors_have_not_regressed(shared_curves):
-    cfg = load_config("predict_check")
+CFG = load_config("predict_check")
+
+
+def test_baseline_covers_the_check():
     base = pd.read_csv(BASELINE)
-    assert set(base.dataset) == set(cfg["datasets"]), "baseline out of date: harness reproduce predict_check"
-    current = pd.concat([_unit_predict(cfg, ds) for ds in cfg["datasets"]], ignore_index=True)
-    fails = regression_check(current, base, cfg["tolerance"], cfg["tolerance_se"])
+    assert set(base.dataset) == set(CFG["datasets"]), "baseline out of date: harness reproduce predict_check"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("dataset", CFG["datasets"])
+def test_predictors_have_not_regressed(dataset, shared_curves):
+    """One test per dataset (the same settings and rows as one unit of harness reproduce predict_check), so that
+    pytest-xdist spreads them over the cores."""
+    base = pd.read_csv(BASELINE)
+    base = base[base.dataset == dataset]
+    current = _unit_predict(CFG, dataset)
+    assert len(current) == len(base)
+    fails = regression_check(current, base, CFG["tolerance"], CFG["tolerance_se"])
     assert not fails, "\n".join(fails)
 
 

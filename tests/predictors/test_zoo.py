@@ -103,8 +103,8 @@ def test_user_predictor_needs_only_fit_and_predict(monkeypatch):
     assert m.shape == (20,) and r2(y, m) > 0.999 and np.isnan(s).all()
     assert est.refit_fixed(X[:10], y[:10]).predict(X).shape == (20,)
     assert est.estimator.seed == 4 and not hasattr(est.estimator, "coef_")  # fitted a copy, not the prototype
-    with pytest.raises(ValueError, match=r"predictor _TooMany: predict\(\) gave an array of shape \(21,\) for 20 "
-                                         r"rows, but must give one value per row"):
+    with pytest.raises(ValueError, match=r"predictor tests.predictors.test_zoo:_TooMany: predict\(\) gave 21 value\(s\) "
+                                         r"\(shape \(21,\)\) for 20 row\(s\), but must give one value per row"):
         make_predictor("_duck_predictors:TooMany", tau=3).fit(X, y).predict(X)
 
 
