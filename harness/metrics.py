@@ -122,8 +122,10 @@ def score_predictions(predictions: list[dict[str, Any]], oracle: Oracle) -> dict
 
     Each prediction names its ``trial``, the ``target`` epoch, the predicted loss ``mean`` (and ``std`` where
     the predictor has one), the ``decision`` taken and the loss ``threshold`` it was compared with. Per
-    predictor: ``n``, ``r2``, ``spearman``, ``mae``, ``coverage`` (share of truths inside mean ± 1.96 std), and
-    ``stops`` / ``wrong_stops``: stop or pause decisions, and those whose true value beat the threshold.
+    predictor: ``n``, ``r2`` (pooled over every target epoch and every check), ``spearman``, ``mae``, ``coverage``
+    (share of truths inside mean ± 1.96 std), ``stops`` / ``wrong_stops``: stop or pause decisions, and those whose
+    true value beat the threshold; ``r2_by_rung`` / ``n_by_rung``: R^2 and count per target epoch (the rung a
+    prediction aims at).
     """
     by: dict[str, list[dict[str, Any]]] = {}
     for p in predictions:
@@ -147,10 +149,24 @@ def score_predictions(predictions: list[dict[str, Any]], oracle: Oracle) -> dict
             if has_std.any() else math.nan
         stops = [i for i, p in enumerate(ps) if p.get("decision") in ("stop", "pause")]
         wrong = sum(1 for i in stops if np.isfinite(truth[i]) and truth[i] < ps[i].get("threshold", -math.inf))
+        targets = np.array([p["target"] for p in ps], int)
+        by_rung = {}
+        for r in sorted(set(targets[ok].tolist())):
+            sel = ok & (targets == r)
+            by_rung[str(r)] = _r2(truth[sel], mean[sel])
         out[name] = {"n": float(len(ps)), "r2": r2, "spearman": rho,
                      "mae": float(np.mean(np.abs(t - m))) if len(t) else math.nan, "coverage": coverage,
-                     "stops": float(len(stops)), "wrong_stops": float(wrong)}
+                     "stops": float(len(stops)), "wrong_stops": float(wrong), "r2_by_rung": by_rung,
+                     "n_by_rung": {str(r): float(np.sum(targets == r)) for r in sorted(set(targets.tolist()))}}
     return out
+
+
+def _r2(t: np.ndarray, m: np.ndarray) -> float:
+    """R^2 of ``m`` against ``t`` (NaN with fewer than 2 values or a constant truth)."""
+    if len(t) < 2:
+        return math.nan
+    ss = float(np.sum((t - t.mean()) ** 2))
+    return 1 - float(np.sum((t - m) ** 2)) / ss if ss > 0 else math.nan
 
 
 # ---------------------------------------------------------------------------------------------

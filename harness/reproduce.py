@@ -23,6 +23,7 @@ from tqdm.auto import tqdm
 from .datasets import REPO_ROOT, load_dataset
 from .metrics import RunRecord
 from .runner import Cell, run_cell
+from .studies import fhb_study_cells  # noqa: F401  (re-exported)
 
 CONF_DIR = REPO_ROOT / "conf" / "reproduce"
 EXPERIMENTS = ("swift_mlpf", "table1", "table2", "fig3", "fig3_lce", "targets", "targets_n400", "fig4", "fig6",
@@ -70,29 +71,6 @@ def _unit_predict(cfg: dict[str, Any], dataset: str) -> pd.DataFrame:
     if cfg.get("with_lce"):
         df = df[df.method == "lce"]
     return df
-
-
-def fhb_study_cells(cfg: dict[str, Any]) -> list[tuple[str, Cell]]:
-    """(variant, cell): f-Hyperband (trace on), then Hyperband at matching eta / R / runs / accounting, per
-    dataset, variant and seed."""
-    cells = []
-    for ds in cfg["datasets"]:
-        lim = cfg.get("limits", {}).get(ds, {})
-        names = lim.get("variants", cfg.get("variant_names") or list(cfg["variants"]))
-        for name in names:
-            v = {**cfg["base"], **cfg["variants"][name]}
-            acc = v.pop("accounting", cfg["accounting"])
-            pad = v.pop("pad", None)
-            pad_to = None
-            if pad:
-                pad_to = int(pad * load_dataset(ds).n_epochs)
-                v["R"] = pad_to
-            hb = {k: v[k] for k in ("eta", "n_runs", "R") if k in v}
-            for s in range(lim.get("seeds", cfg["seeds"])):
-                cells.append((name, Cell(ds, "fhyperband", {**v, "trace": True}, seed=s, accounting=acc,
-                                         pad_to=pad_to)))
-                cells.append((name, Cell(ds, "hyperband", hb, seed=s, accounting=acc, pad_to=pad_to)))
-    return cells
 
 
 def _unit_cell(cell: Cell) -> RunRecord:

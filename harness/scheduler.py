@@ -118,6 +118,8 @@ class Scheduler(ABC):
     """
 
     name = "scheduler"
+    #: one line for ``harness algorithms`` (default: the docstring's first line)
+    summary = ""
     Config: type[AlgorithmConfig]
     #: the resource at which trials count as fully trained (for incumbent and anytime curves); set by start()
     max_epoch: int

@@ -95,3 +95,28 @@ def test_engine_scores_outside_the_algorithm():
     assert sc["n"] == 4 and sc["r2"] == pytest.approx(0.4) and sc["mae"] == pytest.approx(0.75)
     assert sc["stops"] == 4 and sc["wrong_stops"] == 0  # threshold 0: no truth beats it
     assert r.epochs == 8
+
+
+def test_inrun_r2_per_rung_against_a_hand_computed_case():
+    """Predictions aimed at two rungs: pooled R^2 mixes them; per rung each is its own R^2."""
+    from harness.metrics import score_predictions
+
+    class FakeOracle:
+        truth = {(0, 2): 1.0, (1, 2): 2.0, (2, 2): 3.0, (0, 4): 0.0, (1, 4): 10.0}
+
+        def config(self, t):
+            return t
+
+        def loss_of(self, c, e):
+            return self.truth[(c, e)]
+
+    preds = [{"trial": 0, "target": 2, "mean": 1.5}, {"trial": 1, "target": 2, "mean": 2.0},
+             {"trial": 2, "target": 2, "mean": 2.5}, {"trial": 0, "target": 4, "mean": 5.0},
+             {"trial": 1, "target": 4, "mean": 5.0}]
+    sc = score_predictions(preds, FakeOracle())["?"]
+    # rung 2: truth 1,2,3 (mean 2, SS 2), residuals 0.25+0+0.25 = 0.5 -> 0.75; rung 4: predicting the mean -> 0
+    assert sc["r2_by_rung"] == {"2": 0.75, "4": 0.0}
+    assert sc["n_by_rung"] == {"2": 3.0, "4": 2.0}
+    t = np.array([1.0, 2.0, 3.0, 0.0, 10.0])
+    m = np.array([1.5, 2.0, 2.5, 5.0, 5.0])
+    assert sc["r2"] == pytest.approx(1 - ((t - m) ** 2).sum() / ((t - t.mean()) ** 2).sum())

@@ -34,6 +34,7 @@ _new_job = tuple.__new__
 
 class ASHA(Scheduler):
     name = "asha"
+    summary = "asynchronous successive halving (Li et al. 2020): promote a trial as soon as it is in the top 1/eta of its rung"
 
     @dataclass(frozen=True)
     class Config(BudgetConfig):
@@ -141,6 +142,7 @@ class ASHA(Scheduler):
 
 class SwiftASHA(ASHA):
     name = "swift_asha"
+    summary = "ASHA with a Swift decision point: a predictor promotes or stops trials between rungs"
 
     @dataclass(frozen=True)
     class Config(PredictorSettings, ASHA.Config):

@@ -104,6 +104,7 @@ class _SRMMixin:
 
 class FHyperband(_SRMMixin, Hyperband):
     name = "fhyperband"
+    summary = "f-Hyperband (Baker et al. 2018): Hyperband whose SRMs stop a trial once it is unlikely to beat the rung's threshold"
 
     @dataclass(frozen=True)
     class Config(SRMSettings, BudgetConfig):
@@ -195,6 +196,7 @@ class EarlyStopSim(_SRMMixin, SynchronousScheduler):
     as soon as the rule says so. ``nth`` compares with the n-th best fully trained value."""
 
     name = "earlystop"
+    summary = "Baker et al.'s MetaQNN early stopping: after n_burnin full curves, stop each config whose predicted final value is unlikely to beat the best"
 
     @dataclass(frozen=True)
     class Config(SRMSettings):

@@ -51,6 +51,7 @@ class Hyperband(SynchronousScheduler):
     """Li et al. Hyperband with the SPEC 1.2 integer-epoch convention; ``n_runs`` consecutive iterations."""
 
     name = "hyperband"
+    summary = "Hyperband (Li et al. 2018): successive halving over brackets of n configurations x r epochs; n_runs iterations"
 
     @dataclass(frozen=True)
     class Config(BudgetConfig):
@@ -106,6 +107,7 @@ class SuccessiveHalving(Hyperband):
     """One Hyperband bracket (default the most aggressive, ``s = s_max``)."""
 
     name = "successive_halving"
+    summary = "one Hyperband bracket: n configurations, keep the best 1/eta at each rung"
 
     @dataclass(frozen=True)
     class Config(BudgetConfig):
@@ -132,6 +134,7 @@ class RandomSearch(SynchronousScheduler):
     """Train ``n`` uniformly sampled configs fully (``n`` defaults to Hyperband's budget in configs)."""
 
     name = "random"
+    summary = "train n uniformly drawn configurations fully (n: Hyperband's budget in configurations)"
 
     @dataclass(frozen=True)
     class Config(BudgetConfig):

@@ -59,6 +59,7 @@ def _reached(results: Results, epoch: int) -> dict[int, float]:
 
 class SwiftHyperband(Hyperband):
     name = "swift"
+    summary = "Swift-Hyperband (Wulff et al. 2023): a predictor trained on a rung's full curves promotes or pauses the rest early"
 
     @dataclass(frozen=True)
     class Config(PredictorSettings, BudgetConfig):

@@ -16,8 +16,11 @@ def run(args: argparse.Namespace) -> int:
 
     if not args.name:
         for name, cls in ALGORITHMS.items():
-            doc = (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
-            print(f"{name:20s} {cls.__module__}:{cls.__name__}  {doc}")
+            print(f"{name:20s} {describe(cls)}")
+        print(f"{'optuna:<Pruner>':20s} an Optuna pruner (HyperbandPruner, SuccessiveHalvingPruner, MedianPruner, ...) "
+              "through Optuna's ask/tell")
+        print(f"{'synetune:<Scheduler>':20s} a Syne Tune scheduler (ASHA, BOHB, ...) driven by the simulator")
+        print(f"{'module:Class':20s} your own harness.Scheduler (README: Add an algorithm)")
         print("\nharness algorithms NAME shows its settings (--set KEY=VALUE)")
         return 0
     cls = resolve(args.name)
@@ -25,3 +28,9 @@ def run(args: argparse.Namespace) -> int:
     for name, typ, default, help_ in cls.Config.describe():
         print(f"  {name:20s} {typ:28s} default {default!r:12s} {help_}")
     return 0
+
+
+def describe(cls: type) -> str:
+    """One line: the class's ``summary``, else its docstring's first line."""
+    text = getattr(cls, "summary", "") or ((cls.__doc__ or "").strip().splitlines() or [""])[0]
+    return text.replace("``", "")

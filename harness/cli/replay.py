@@ -203,7 +203,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"{r.algorithm:22s} {r.accounting:7s} seed={r.seed:<3d} epochs={r.epochs:<7d} "
                   f"returned={r.returned_config_id} final={r.returned_final:.5g} regret={r.regret:.4g} "
                   f"optimum={'yes' if r.returned_optimum else 'no'}")
-    df = summary_table(records, baseline=args.baseline or "", wide=args.wide)
+    df = summary_table(records, baseline=args.baseline or "", wide=args.wide,
+                       show_time=args.workers > 1 or args.cost != "epochs")
     opt = records[0].optimum_final
     T = cs.n_epochs if not args.pad_to else args.pad_to
     print(f"\ndataset {cs.label}: {cs.n_configs} configs x {T} epochs, objective {cs.objective} ({cs.mode}), "
@@ -213,5 +214,6 @@ def run(args: argparse.Namespace) -> int:
     if args.out:
         print(f"\n{len(records)} run records in {args.out} ({len(new)} new, written as each run finished)")
     if args.plot:
-        print(f"wrote {plot_anytime(records, args.plot, title=cs.name)}")
+        path = plot_anytime(records, args.plot, title=cs.label, ylabel=f"regret of incumbent ({cs.objective})")
+        print(f"wrote {path}")
     return 0

@@ -91,7 +91,7 @@ def _variant(cfg: dict[str, Any], name: str) -> dict[str, Any]:
 def write_fhb_study(cfg: dict[str, Any], recs: list[RunRecord], out: Path) -> dict[str, Any]:
     name = cfg["experiment"]
     # cells come in (f-Hyperband, Hyperband) pairs in the order of reproduce.fhb_study_cells
-    from ..reproduce import fhb_study_cells
+    from ..studies import fhb_study_cells
 
     cells = fhb_study_cells(cfg)
     groups: dict[tuple[str, str], list[tuple[RunRecord, RunRecord]]] = defaultdict(list)

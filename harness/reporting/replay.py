@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import warnings
 from collections import defaultdict
@@ -14,12 +15,31 @@ import pandas as pd
 
 from ..metrics import NEAR_OPTIMUM, RunRecord, bootstrap_ci, paired_test, summarize
 
+#: settings never shown in a label: R and eta apply to the whole run (its header says them), the rest is derived or
+#: bookkeeping
+_UNLABELLED = frozenset({"R", "eta", "trace", "epochs_budget"})
+
+
+@functools.cache
+def _defaults(algorithm: str) -> dict[str, Any]:
+    """The settings' defaults of an algorithm (empty when it cannot be resolved here)."""
+    try:
+        from ..algorithms import resolve
+
+        cls = resolve(algorithm)
+    except Exception:  # noqa: BLE001 (a record of a plug-in not importable here: label every setting)
+        return {}
+    return {name: json.loads(json.dumps(default, default=str)) for name, _, default, _ in cls.Config.describe()}
+
 
 def label(r: RunRecord) -> str:
-    keys = ("predictor", "Delta", "d", "k", "rho", "q", "n_runs", "rule", "refit_every")
-    defaults = {"n_runs": 1}
-    extra = ",".join(f"{k}={r.params[k]}" for k in keys
-                     if r.params.get(k) is not None and r.params.get(k) != defaults.get(k))
+    """The algorithm and only the settings that differ from its defaults (``swift[d=7]``; ``swift`` when all are
+    defaults); an instance name ``NAME@LABEL`` is its own label."""
+    if "@" in r.algorithm:
+        return r.algorithm
+    d = _defaults(r.algorithm)
+    extra = ",".join(f"{k}={v}" for k, v in r.params.items()
+                     if k not in _UNLABELLED and (k not in d or json.loads(json.dumps(v, default=str)) != d[k]))
     return f"{r.algorithm}[{extra}]" if extra else r.algorithm
 
 
@@ -35,7 +55,7 @@ NARROW = ("algorithm", "accounting", "seeds", "epochs", "speedup", "returned_fin
           "returned_opt", "near_opt", "inrun_r2", "inrun_rho")
 COLUMN_HELP = {
     "dataset": "dataset (and simulated workers)",
-    "algorithm": "algorithm and its non-default settings",
+    "algorithm": "algorithm and the settings that differ from its defaults (harness algorithms NAME lists them)",
     "accounting": "resume: a promoted trial continues from its last epoch; scratch: it retrains from epoch 1",
     "seeds": "runs (one per seed)",
     "epochs": "epochs charged per run, mean ± SE",
@@ -52,7 +72,9 @@ COLUMN_HELP = {
     "opt_sampled": "share of runs that sampled the pool's best config at all",
     "makespan": "simulated wall time of a run, mean ± SE",
     "time_to_best": "simulated time at which the returned config first reached R, mean ± SE",
-    "inrun_r2": "R² of the predictions the algorithm acted on, against the recorded truth, mean ± SE over seeds",
+    "inrun_r2": "R² of the predictions the algorithm acted on against the recorded truth, pooled over their target "
+                "epochs (rungs) and checks, mean ± SE over seeds; inrun_r2_rung gives it per rung (--wide)",
+    "inrun_r2_rung": "R² per target epoch (rung r: predictions aimed at epoch r), mean over seeds (n predictions)",
     "inrun_rho": "Spearman rank correlation of those predictions with the truth, mean ± SE over seeds",
     "inrun_n": "predictions acted on per run, mean",
     "inrun_mae": "mean absolute error of those predictions (in the objective's units), mean over seeds",
@@ -82,7 +104,25 @@ def inrun(rs: Sequence[RunRecord], key: str) -> list[float]:
     return out
 
 
-def summary_table(records: Sequence[RunRecord], baseline: str = "hyperband", wide: bool = False) -> pd.DataFrame:
+def rung_r2(rs: Sequence[RunRecord]) -> str:
+    """``r13: -0.03 (n=40); r26: 0.52 (n=12)``: in-run R^2 per target epoch, mean over seeds and predictors."""
+    vals: dict[int, list[float]] = defaultdict(list)
+    counts: dict[int, float] = defaultdict(float)
+    for r in rs:
+        for sc in r.predictor_scores.values():
+            for k, v in (sc.get("r2_by_rung") or {}).items():
+                vals[int(k)].append(v)
+            for k, n in (sc.get("n_by_rung") or {}).items():
+                counts[int(k)] += n
+    if not vals:
+        return "-"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return "; ".join(f"r{k}: {np.nanmean(v):.2f} (n={counts[k]:.0f})" for k, v in sorted(vals.items()))
+
+
+def summary_table(records: Sequence[RunRecord], baseline: str = "hyperband", wide: bool = False,
+                  show_time: bool = False) -> pd.DataFrame:
     """One row per (algorithm, accounting): epochs, speed-up vs ``baseline`` on matched seeds, quality, and the
     in-run accuracy of the predictions the algorithm acted on. See :data:`COLUMN_HELP`."""
     groups = group(records)
@@ -120,6 +160,7 @@ def summary_table(records: Sequence[RunRecord], baseline: str = "hyperband", wid
         has_pred = any(r.predictor_scores for r in rs)
         row["inrun_r2"] = summarize(inrun(rs, "r2")).fmt(3) if has_pred else "-"
         row["inrun_rho"] = summarize(inrun(rs, "spearman")).fmt(3) if has_pred else "-"
+        row["inrun_r2_rung"] = rung_r2(rs) if has_pred else "-"
         row["inrun_n"] = f"{np.nanmean(inrun(rs, 'n')):.1f}" if has_pred else "-"
         row["inrun_mae"] = f"{np.nanmean(inrun(rs, 'mae')):.4g}" if has_pred else "-"
         cov = [c for c in inrun(rs, "coverage") if np.isfinite(c)]
@@ -128,7 +169,10 @@ def summary_table(records: Sequence[RunRecord], baseline: str = "hyperband", wid
         rows.append(row)
     df = pd.DataFrame(rows)
     if not wide and len(df):
-        df = df[[c for c in NARROW if c in df.columns]]
+        cols = list(NARROW)
+        if show_time:  # several workers, or recorded seconds: the simulated time is what the run is about
+            cols[cols.index("regret") + 1:cols.index("regret") + 1] = ["makespan", "time_to_best"]
+        df = df[[c for c in cols if c in df.columns]]
         if (df["inrun_r2"] == "-").all():
             df = df.drop(columns=["inrun_r2", "inrun_rho"])
     return df
@@ -213,35 +257,75 @@ class RecordWriter:
         self.lock.release()
 
 
-def plot_anytime(records: Sequence[RunRecord], path: str | Path, title: str = "") -> Path:
-    """Best true final value of the incumbent vs cumulative epochs, mean over seeds per algorithm."""
+#: line styles cycled per algorithm, so that lines that overlap stay distinguishable (with the markers)
+STYLES = (("-", "o"), ("--", "s"), ("-.", "^"), (":", "D"), ((0, (5, 1)), "v"), ((0, (3, 1, 1, 1)), "P"))
+
+
+def anytime_band(records: Sequence[RunRecord], grid: np.ndarray, *, n_boot: int = 1000, seed: int = 0,
+                 level: float = 0.95, distance: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean over seeds of the incumbent's true final value (``distance``: its distance to the pool optimum) on
+    ``grid`` (cumulative epochs), with a percentile bootstrap CI over seeds at each grid point (NaN where no seed
+    has an incumbent yet)."""
+    ys = []
+    for r in records:
+        if not r.anytime:
+            continue
+        e = np.array([a[0] for a in r.anytime])
+        v = np.abs(np.array([a[2] for a in r.anytime]) - r.optimum_final) if distance else \
+            np.array([a[2] for a in r.anytime])
+        idx = np.searchsorted(e, grid, side="right") - 1
+        ys.append(np.where(idx >= 0, v[np.maximum(idx, 0)], np.nan))
+    if not ys:
+        nan = np.full(len(grid), np.nan)
+        return nan, nan, nan
+    Y = np.array(ys)
+    with warnings.catch_warnings():  # before any seed reached R the mean is NaN (not drawn)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mean = np.nanmean(Y, axis=0)
+        if len(Y) < 2:
+            return mean, mean.copy(), mean.copy()
+        rng = np.random.default_rng(seed)
+        boot = np.nanmean(Y[rng.integers(0, len(Y), size=(n_boot, len(Y)))], axis=1)
+        a = (1 - level) / 2
+        lo, hi = np.nanquantile(boot, a, axis=0), np.nanquantile(boot, 1 - a, axis=0)
+    return mean, lo, hi
+
+
+def plot_anytime(records: Sequence[RunRecord], path: str | Path, title: str = "", ylabel: str | None = None) -> Path:
+    """The incumbent's distance to the pool optimum (its regret, log scale) against cumulative epochs: mean over
+    seeds per algorithm with a bootstrap 95% band over seeds, a line style and marker per algorithm, so lines that
+    end near the optimum stay apart and visible; one column wide (3.5 in), labelled axes with units."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
-    for (name, acc), rs in group(records).items():
-        emax = max((r.epochs for r in rs), default=0)
-        grid = np.linspace(0, emax, 200)
-        ys = []
-        for r in rs:
-            if not r.anytime:
-                continue
-            e = np.array([a[0] for a in r.anytime])
-            v = np.array([a[2] for a in r.anytime])
-            idx = np.searchsorted(e, grid, side="right") - 1
-            ys.append(np.where(idx >= 0, v[np.maximum(idx, 0)], np.nan))
-        if ys:
-            with warnings.catch_warnings():  # before any seed reached R the mean is NaN (not drawn)
-                warnings.simplefilter("ignore", RuntimeWarning)
-                ax.plot(grid, np.nanmean(np.array(ys), axis=0), label=f"{name} ({acc})")
-    if records:
-        ax.axhline(records[0].optimum_final, color="k", ls=":", lw=1, label="pool optimum")
-    ax.set_xlabel("cumulative epochs")
-    ax.set_ylabel("true final value of incumbent (mean over seeds)")
-    ax.set_title(title)
-    ax.legend(fontsize=7)
+    fig, ax = plt.subplots(figsize=(3.5, 2.8))
+    groups = group(records)
+    emax = max((r.epochs for r in records), default=0)
+    grid = np.linspace(0, emax, 200)
+    accs = {a for _, a in groups}
+    floor = np.inf
+    for k, ((name, acc), rs) in enumerate(groups.items()):
+        mean, lo, hi = anytime_band(rs, grid, distance=True)
+        if not np.isfinite(mean).any():
+            continue
+        pos = mean[np.isfinite(mean) & (mean > 0)]
+        floor = min(floor, pos.min() if pos.size else np.inf)
+        ls, marker = STYLES[k % len(STYLES)]
+        tag = name if len(accs) == 1 else f"{name} ({acc})"
+        line, = ax.plot(grid, mean, ls=ls, marker=marker, markevery=(k * 7 % 40, 40), ms=3.5, lw=1.2,
+                        label=f"{tag} (n={len(rs)})")
+        ax.fill_between(grid, lo, hi, color=line.get_color(), alpha=0.18, lw=0)
+    lin = floor if np.isfinite(floor) else 1e-6
+    ax.set_yscale("symlog", linthresh=lin, linscale=0.3)  # 0 (the pool's optimum found) stays on the axis
+    ax.set_ylim(bottom=0)
+    ax.set_xlabel("epochs charged (cumulative)", fontsize=8)
+    ax.set_ylabel(ylabel or "incumbent's distance to the pool optimum", fontsize=8)
+    ax.tick_params(labelsize=7)
+    if title:
+        ax.set_title(title, fontsize=8)
+    ax.legend(fontsize=6, frameon=False, title="mean over seeds, band: bootstrap 95% CI", title_fontsize=6)
     return save_figure(fig, path)
 
 
@@ -252,6 +336,6 @@ def save_figure(fig: Any, path: str | Path) -> Path:
     fig.tight_layout()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
+    fig.savefig(path, dpi=200 if fig.get_figwidth() < 4 else 120)
     plt.close(fig)
     return path

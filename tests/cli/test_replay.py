@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import numpy as np
+import pytest
+
 from harness.cli import main
 
 
@@ -23,7 +26,7 @@ def test_per_algorithm_set_applies_to_one_algorithm(mlpf, capsys):
     assert main(["replay", "-d", "swifthb_mlpf_delphes", "-a", "swift", "-a", "fhyperband", "--R", "100", "--eta",
                  "2", "--seeds", "0", "-q", "--set", "swift.d=7", "--set", "fhyperband.d=20"]) == 0
     out = capsys.readouterr().out
-    assert "swift[predictor=swift_svr,d=7" in out and "fhyperband[predictor=nusvr,Delta=0.95,d=20" in out
+    assert "| swift[d=7] |" in out and "| fhyperband[d=20] |" in out
 
 
 def test_a_mechanism_that_cannot_act_is_announced(caplog, capsys):
@@ -76,3 +79,57 @@ def test_output_paths_are_checked_before_the_run(tmp_path, capsys, monkeypatch):
     out, png = tmp_path / "new" / "r.jsonl", tmp_path / "new" / "p.svg"
     assert main([*base, "--out", str(out), "--plot", str(png)]) == 0
     assert out.read_text().count("\n") == 1 and png.stat().st_size > 1000
+
+
+def test_labels_show_only_settings_that_differ_from_defaults(mlpf, capsys):
+    assert main(["replay", "-d", "swifthb_mlpf_delphes", "-a", "swift", "-a", "fhyperband", "-a", "swift@mine",
+                 "--set", "swift@mine.q=0.5", "--set", "fhyperband.Delta=0.95", "--R", "100", "--eta", "2",
+                 "--seeds", "0", "-q"]) == 0
+    out = capsys.readouterr().out
+    assert "| swift |" in out and "| fhyperband |" in out and "| swift@mine |" in out  # defaults: no brackets
+    assert "predictor=" not in out
+
+
+def test_time_columns_show_with_workers_or_seconds(capsys):
+    assert main(["replay", "-d", "nasbench_nlp_wikitext2", "-a", "swift", "--R", "50", "--eta", "2", "--workers",
+                 "8", "--cost", "seconds", "--seeds", "0-1", "-q"]) == 0
+    head = next(ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("| algorithm"))
+    assert "| makespan | time_to_best |" in head
+    assert main(["replay", "-d", "digits_cnn", "--seeds", "0", "-q"]) == 0
+    head = next(ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("| algorithm"))
+    assert "makespan" not in head
+
+
+def test_plot_has_bands_and_labelled_axes(tmp_path, capsys):
+    from harness.reporting.replay import anytime_band
+    from harness.runner import Cell, run_cell
+
+    recs = [run_cell(Cell("digits_cnn", "hyperband", {"eta": 2}, s)) for s in range(4)]
+    grid = np.linspace(0, max(r.epochs for r in recs), 50)
+    mean, lo, hi = anytime_band(recs, grid, distance=True)
+    ok = np.isfinite(mean)
+    assert ok.any() and np.all(lo[ok] <= mean[ok] + 1e-12) and np.all(mean[ok] <= hi[ok] + 1e-12)
+    assert (hi[ok] - lo[ok]).max() > 0  # seeds differ: a band, not a line
+    assert main(["replay", "-d", "digits_cnn", "--seeds", "0-3", "-q", "--plot", str(tmp_path / "p.png")]) == 0
+    assert (tmp_path / "p.png").stat().st_size > 10_000
+
+
+def test_help_texts_are_written_for_users(capsys):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    assert "one module per command" not in out and "harness datasets list" in out
+    with pytest.raises(SystemExit):
+        main(["datasets", "--help"])
+    assert "export    write a dataset" in capsys.readouterr().out
+    assert main(["algorithms"]) == 0
+    lines = [ln for ln in capsys.readouterr().out.splitlines() if ln and not ln.startswith("harness")]
+    assert all(len(ln.split(None, 1)) == 2 and len(ln.split(None, 1)[1]) > 20 for ln in lines)
+    repo = Path(__file__).resolve().parents[2]
+    gen = subprocess.run([sys.executable, "-m", "generate", "--help"], cwd=repo, capture_output=True, text=True).stdout
+    pops = sorted(p.stem for p in (repo / "conf" / "population").glob("*.yaml"))
+    assert ", ".join(pops) in gen and "reproduce:" not in gen and "bench:" not in gen
