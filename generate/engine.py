@@ -401,3 +401,28 @@ def _to_bytes(obj: Any) -> bytes:
     buf = io.BytesIO()
     torch.save(obj, buf)
     return buf.getvalue()
+
+
+def regenerate(run_dir: str | Path, config_id: str, epochs: int, threads: int = 1) -> list[dict[str, float]]:
+    """Train one configuration of a run directory again from scratch, with the run's settings, for ``epochs``
+    epochs, and return its per-epoch records (to compare with the stored ones: tests/generate/test_reproducible.py;
+    README "Generate" says what is bit-identical and what is only close)."""
+    d = Path(run_dir)
+    meta = json.loads((d / "run.json").read_text())
+    st = meta["settings"]
+    space = {k: tuple(v) if isinstance(v, list) else v for k, v in st["space"].items()}
+    cfg = GenerateConfig(name=st["name"], space=SpaceConfig(**space), data=DataConfig(**st["data"]),
+                         n_configs=st["n_configs"], epochs=st["epochs"], seed=st["seed"], out_dir=str(d),
+                         threads=threads, progress=False)
+    configs = [json.loads(line) for line in (d / "configs.jsonl").read_text().splitlines() if line.strip()]
+    conf = next((c for c in configs if c["config_id"] == config_id), None)
+    if conf is None:
+        raise ValueError(f"{d}: no configuration {config_id!r}")
+    if threads:
+        torch.set_num_threads(threads)
+    device = torch.device("cpu")
+    data = Run(cfg)._load_data(device)
+    m = Member(conf, data, device, cfg.seed)
+    for epoch in range(epochs):
+        train_epoch([m], data, epoch, device, False, False)
+    return m.history
