@@ -121,6 +121,14 @@ def load_suite(spec: str | Path) -> Suite:
                   seeds=seeds, accounting=accounting, workers=workers, cost=cost, baseline=baseline,
                   out=str(raw.get("out", "results/bench/{name}")), chunk=chunk, pad_to=dict(pad_to))
     check_names(suite, path)
+    from .metrics import WILCOXON_MIN_PAIRS, min_wilcoxon_p
+
+    pairs, n_tests = len(suite.datasets) * len(suite.seeds), max(len(suite.algorithms) - 1, 1)
+    if min_wilcoxon_p(pairs, n_tests) >= 0.05:
+        log.warning("%s: each comparison with the baseline pairs %d runs (%d datasets x %d seeds): a Wilcoxon "
+                    "signed-rank test cannot reach p < 0.05 then (smallest p %.3g after Holm over %d comparisons); "
+                    "use at least %d seeds", path, pairs, len(suite.datasets), len(suite.seeds),
+                    min_wilcoxon_p(pairs, n_tests), n_tests, WILCOXON_MIN_PAIRS)
     try:
         configs(suite)
     except ValueError as e:

@@ -225,6 +225,18 @@ def bootstrap_ci(values: Any, *, n_boot: int = 10_000, seed: int = 0, level: flo
     return float(np.quantile(means, a)), float(np.quantile(means, 1 - a))
 
 
+#: the fewest pairs with which a two-sided Wilcoxon signed-rank test can reach p < 0.05 (n = 5: p >= 2 / 2^5)
+WILCOXON_MIN_PAIRS = 6
+
+
+def min_wilcoxon_p(n_pairs: int, n_tests: int = 1) -> float:
+    """The smallest two-sided p-value an exact Wilcoxon signed-rank test can give with ``n_pairs`` pairs (every
+    difference of one sign), Holm-corrected over ``n_tests`` comparisons (the smallest p is multiplied by it)."""
+    if n_pairs < 1:
+        return 1.0
+    return min(1.0, 2.0 / 2.0**n_pairs * max(n_tests, 1))
+
+
 def paired_test(a: Any, b: Any) -> dict[str, float]:
     """Paired comparison of per-seed values: Wilcoxon signed-rank (exact for small n) and paired t."""
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)

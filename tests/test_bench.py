@@ -183,3 +183,20 @@ def test_suite_defaults_and_lists():
     s = load_suite("default")
     assert (s.seeds, s.accounting, s.workers, s.baseline, s.cost, s.chunk) == (
         tuple(range(10)), ("resume",), (1,), "hyperband", "epochs", 50)
+
+
+def test_too_few_seeds_are_said_in_the_report_and_warned(tmp_path, caplog):
+    from harness.bench import load_suite, read_table, run_suite
+    from harness.metrics import min_wilcoxon_p
+    from harness.reporting.bench import write_report
+
+    assert min_wilcoxon_p(5) == 0.0625 and min_wilcoxon_p(6) == 0.03125 and min_wilcoxon_p(5, 4) == 0.25
+    suite_path = tmp_path / "s.yaml"
+    suite_path.write_text(f"name: s\ndatasets: [digits_cnn]\nalgorithms: [hyperband, asha]\nseeds: 5\n"
+                          f"out: {tmp_path / 'out'}\n")
+    with caplog.at_level("WARNING"):
+        suite = load_suite(suite_path)
+    assert "cannot reach p < 0.05" in caplog.text and "use at least 6 seeds" in caplog.text
+    run_suite(suite, progress=False)
+    text = write_report(suite, read_table(suite.out_dir), suite.out_dir).read_text()
+    assert "**Power:** each test against `hyperband` pairs 5 runs" in text and "0.0625" in text

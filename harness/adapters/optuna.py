@@ -97,7 +97,11 @@ class OptunaPruner(ExternalScheduler):
         seed = int(rng.integers(2**31))
         sampler = (optuna.samplers.RandomSampler(seed=seed) if self.config.sampler == "random"
                    else optuna.samplers.TPESampler(seed=seed))
-        self.study = optuna.create_study(study_name="lc-harness", direction="minimize", pruner=pruner,
+        # a fresh study name per run, as Optuna gives every new study one (HyperbandPruner assigns a trial's
+        # bracket by a hash of the study name and the trial number: one fixed name gave every seed the same
+        # bracket sequence); drawn from the run's stream, so a seed still reproduces its run
+        self.study_name = f"lc-harness-{int(rng.integers(2**62)):016x}"
+        self.study = optuna.create_study(study_name=self.study_name, direction="minimize", pruner=pruner,
                                          sampler=sampler)
         self.space = view.space if self.config.sampler == "tpe" else None
         self.nearest = NearestRow(view, self.name) if self.config.sampler == "tpe" and self.space is None else None

@@ -68,4 +68,71 @@ def arithmetic_section(cfg: dict[str, Any]) -> str:
                   f"- **synetune:ASHA** (grace_period=1, reduction_factor={eta}, max_t={R}): rungs "
                   + " → ".join(str(r) for r in asha_rungs(R, eta)[:-1]) + f" and {R}; stopping type: a trial "
                   "continues or stops when it reports at a rung; it is never paused and resumed.", ""]
+    lines += keep_rules_section(eta)
     return "\n".join(lines) + "\n"
+
+
+KEEP_RULE_VALUES = (1.0, 2.0, 1.5)
+
+
+def keep_rules(eta: int = 3, values: tuple[float, ...] = KEEP_RULE_VALUES) -> dict[str, list[bool]]:
+    """Which of ``values`` (losses reported one after the other at the first rung) each library lets continue:
+    Optuna's SuccessiveHalvingPruner and Syne Tune's ASHA, asked directly (measured, not assumed)."""
+    out: dict[str, list[bool]] = {}
+    try:
+        import optuna
+
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        study = optuna.create_study(direction="minimize",
+                                    pruner=optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=eta))
+        keep = []
+        for v in values:
+            t = study.ask()
+            t.report(v, 1)
+            pruned = t.should_prune()
+            keep.append(not pruned)
+            study.tell(t, state=optuna.trial.TrialState.PRUNED) if pruned else study.tell(t, v)
+        out["optuna:SuccessiveHalvingPruner"] = keep
+    except ImportError:
+        pass
+    try:
+        import datetime
+        import logging
+
+        from syne_tune.backend.trial_status import Trial
+        from syne_tune.config_space import randint
+        from syne_tune.optimizer.baselines import ASHA
+
+        logging.getLogger("syne_tune").setLevel(logging.ERROR)
+        sch = ASHA(config_space={"x": randint(0, 10)}, metric="loss", do_minimize=True, time_attr="epoch",
+                   max_t=eta**3, grace_period=1, reduction_factor=eta, random_seed=0)
+        keep = []
+        for i, v in enumerate(values):
+            tr = Trial(trial_id=i, config=dict(sch.suggest().config), creation_time=datetime.datetime(2020, 1, 1))
+            sch.on_trial_add(tr)
+            keep.append(str(sch.on_trial_result(tr, {"loss": v, "epoch": 1})).upper() == "CONTINUE")
+        out["synetune:ASHA"] = keep
+    except ImportError:
+        pass
+    return out
+
+
+def keep_rules_section(eta: int) -> list[str]:
+    """The two libraries' keep rules at a rung, with what they decide on three reported losses."""
+    got = keep_rules(eta)
+    if not got:
+        return []
+    vals = ", ".join(f"{v:g}" for v in KEEP_RULE_VALUES)
+
+    def said(keep: list[bool]) -> str:
+        return "; ".join(f"{v:g} {'continues' if k else 'stops'}" for v, k in zip(KEEP_RULE_VALUES, keep, strict=True))
+
+    lines = ["### Keep rules at a rung, measured", "",
+             f"Losses {vals} reported one after the other at the first rung (eta = {eta}), each library asked:", ""]
+    if "synetune:ASHA" in got:
+        lines.append(f"- **synetune:ASHA**: a trial continues if the share of the rung's values strictly better than "
+                     f"its own is at most 1/eta: {said(got['synetune:ASHA'])}.")
+    if "optuna:SuccessiveHalvingPruner" in got:
+        lines.append(f"- **optuna:SuccessiveHalvingPruner**: a trial continues only if it is among the best "
+                     f"max(1, n // eta) of the n values at the rung: {said(got['optuna:SuccessiveHalvingPruner'])}.")
+    return [*lines, ""]

@@ -251,6 +251,21 @@ def dataset_kinds(names: list[str]) -> str:
     return ", ".join(parts) + "."
 
 
+def power_note(df: pd.DataFrame, baseline: str) -> list[str]:
+    """Say so when the paired tests cannot reach p < 0.05 with the runs given (then 'same' means 'cannot tell')."""
+    from ..metrics import WILCOXON_MIN_PAIRS, min_wilcoxon_p
+
+    pairs = df.groupby(["dataset", "seed"]).ngroups
+    n_tests = max(df.algorithm.nunique() - 1, 1)
+    floor = min_wilcoxon_p(pairs, n_tests)
+    if floor < 0.05:
+        return []
+    return [f"**Power:** each test against `{baseline}` pairs {pairs} runs (datasets x seeds); the smallest p-value a "
+            f"Wilcoxon signed-rank test can give then is {min_wilcoxon_p(pairs):.4g}, {floor:.4g} after Holm over "
+            f"{n_tests} comparison(s), so no test can reach p < 0.05: 'same' here means the runs cannot tell, not that "
+            f"the algorithms are equal. Use at least {WILCOXON_MIN_PAIRS} seeds (more with several comparisons).", ""]
+
+
 def write_report(suite: Any, table: pd.DataFrame, out: Path) -> Path:
     """``<out>/report.md`` with its figures; every number has a legend."""
     df = prepare(table, suite.baseline)
@@ -263,6 +278,7 @@ def write_report(suite: Any, table: pd.DataFrame, out: Path) -> Path:
     for (acc, w), g in df.groupby(["accounting", "workers"], sort=False):
         tag = f"{acc}_{w}w"
         lines += [f"## accounting {acc}, {w} simulated worker(s)", "", to_markdown(summary(g, suite.baseline)), ""]
+        lines += power_note(g, suite.baseline)
         res = ranks(g, "norm_regret")
         if res is not None:
             mr = res.rankdf["meanrank"].sort_values()

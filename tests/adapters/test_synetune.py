@@ -44,3 +44,15 @@ def test_bad_names_and_settings():
         resolve("synetune:HyperBand")
     with pytest.raises(ValueError, match="synetune:ASHA has no setting 'nope'"):
         resolve("synetune:ASHA").Config.from_dict({"nope": 1})
+
+
+def test_keep_rules_measured_on_both_libraries():
+    """results/adapters.md states the libraries' keep rules with what they decide on losses 1, 2, 1.5 at a rung."""
+    pytest.importorskip("optuna")
+    from harness.reporting.adapters import keep_rules, keep_rules_section
+
+    got = keep_rules(3)
+    assert got["synetune:ASHA"] == [True, False, True]  # 1.5: one of three strictly better, 1/3 <= 1/eta
+    assert got["optuna:SuccessiveHalvingPruner"] == [True, False, False]  # only the best max(1, n // 3)
+    text = "\n".join(keep_rules_section(3))
+    assert "1.5 continues" in text and "1.5 stops" in text
