@@ -1,6 +1,6 @@
-"""What the Optuna adapter adds (issue #12): replaying optuna:<Pruner> in the simulator vs Optuna's own
-ask/tell loop over the same table with no simulator, per reported epoch; medians of interleaved repetitions.
-Goal: at most 1.5x.
+"""What the adapters add (issues #12, #30): replaying optuna:<Pruner> and smac:<Intensifier> in the simulator vs
+the library's own ask/tell loop over the same table with no simulator (per reported epoch for Optuna, per trial
+asked for SMAC); medians of interleaved repetitions. Goal: at most 1.5x.
 
     python benchmarks/adapter_overhead.py [--reps 5]
 """
@@ -69,5 +69,64 @@ def main() -> None:
               f"{1e3 * np.median(t['raw']):.1f} ms ({counts['raw_epochs']} epochs)")
 
 
+def smac_loop(loss: np.ndarray, name: str, R: int, eta: int, n_asks: int, seed: int) -> int:
+    """SMAC's own ask/tell loop over pool rows (an integer hyperparameter), each ask answered from the table."""
+    import logging
+    import shutil
+    import tempfile
+
+    from ConfigSpace import ConfigurationSpace, Integer
+    from smac import HyperbandFacade, MultiFidelityFacade, Scenario, intensifier
+    from smac.runhistory.dataclasses import TrialValue
+
+    from harness.adapters.smac import CLASSES
+
+    logging.getLogger("smac").setLevel(logging.ERROR)
+    facade = {"HyperbandFacade": HyperbandFacade, "MultiFidelityFacade": MultiFidelityFacade}[CLASSES[name][0]]
+    space = ConfigurationSpace(seed=seed)
+    space.add(Integer("row", (0, loss.shape[0] - 1)))
+    out = tempfile.mkdtemp()
+    sc = Scenario(space, deterministic=True, n_trials=10**9, min_budget=1, max_budget=R, seed=seed, output_directory=out)
+    smac = facade(sc, target_function=lambda config, budget, seed: 0.0,
+                  intensifier=getattr(intensifier, CLASSES[name][1])(sc, eta=eta, seed=seed), overwrite=True,
+                  logging_level=False)
+    for _ in range(n_asks):
+        info = smac.ask()
+        e = min(max(1, int(round(info.budget))), R)
+        smac.tell(info, TrialValue(cost=float(loss[int(info.config["row"]), e - 1])), save=False)
+    shutil.rmtree(out, ignore_errors=True)
+    return n_asks
+
+
+def smac_main(reps: int, n_asks: int) -> None:
+    R, eta = 50, 3
+    cs = table(2_000, R)
+    loss = cs.loss()
+    for name in ("Hyperband", "MultiFidelityFacade"):
+        counts: dict[str, int] = {}
+
+        def harness_run(s: int, name: str = name, counts: dict = counts) -> None:
+            sched = make_scheduler(cs, f"smac:{name}", {"R": R, "eta": eta, "n_trials": n_asks})
+            simulate(cs, sched, seed=s)
+            sched.extra_record()
+            counts["harness"] = sched.asked
+
+        def raw_run(s: int, name: str = name, counts: dict = counts) -> None:
+            counts["raw"] = smac_loop(loss, name, R, eta, n_asks, s)
+
+        t = interleaved({"harness": harness_run, "raw": raw_run}, reps)
+        r = float(np.median(t["harness"] / counts["harness"]) / np.median(t["raw"] / counts["raw"]))
+        print(line(f"smac:{name} in the simulator / SMAC's ask-tell loop, per ask", r, "goal <= 1.5", r <= 1.5))
+        print(f"   {n_asks} asks, R = {R}, eta = {eta} on 2,000 configs; harness {1e3 * np.median(t['harness']):.1f} ms "
+              f"({1e3 * np.median(t['harness']) / counts['harness']:.2f} ms/ask), SMAC's loop "
+              f"{1e3 * np.median(t['raw']):.1f} ms ({1e3 * np.median(t['raw']) / counts['raw']:.2f} ms/ask)")
+
+
 if __name__ == "__main__":
-    main()
+    import sys
+
+    if "--smac" in sys.argv:
+        sys.argv.remove("--smac")
+        smac_main(reps=5, n_asks=300)
+    else:
+        main()

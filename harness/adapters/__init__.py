@@ -4,6 +4,8 @@
   (:mod:`.optuna`);
 * ``synetune:<Scheduler>``: a Syne Tune baseline scheduler, driven directly through its ``suggest`` /
   ``on_trial_result`` / ``on_trial_complete`` calls, with no Tuner, backend or sleeping (:mod:`.synetune`);
+* ``smac:<Intensifier>``: SMAC3's Hyperband / SuccessiveHalving intensifiers and its multi-fidelity facade,
+  driven through SMAC's ask/tell with budgets in epochs (:mod:`.smac`);
 * :mod:`.blackbox`: Syne Tune's blackbox format in and out (``harness datasets export/import``).
 
 ``resolve("optuna:MedianPruner")`` returns a scheduler class whose ``Config`` holds the adapter's
@@ -15,7 +17,7 @@ from __future__ import annotations
 
 from ..scheduler import Scheduler
 
-PREFIXES = ("optuna", "synetune")
+PREFIXES = ("optuna", "synetune", "smac")
 
 
 def is_adapter(name: str) -> bool:
@@ -28,6 +30,10 @@ def resolve(name: str) -> type[Scheduler]:
         from .optuna import pruner_scheduler
 
         return pruner_scheduler(cls)
+    if prefix == "smac":
+        from .smac import smac_scheduler
+
+        return smac_scheduler(cls)
     from .synetune import synetune_scheduler
 
     return synetune_scheduler(cls)
