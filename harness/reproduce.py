@@ -23,7 +23,7 @@ from tqdm.auto import tqdm
 from .datasets import REPO_ROOT, load_dataset
 from .metrics import RunRecord
 from .runner import Cell, run_cell
-from .studies import fhb_study_cells  # noqa: F401  (re-exported)
+from .studies import fhb_study_cells, swift_oracle_cells
 
 CONF_DIR = REPO_ROOT / "conf" / "reproduce"
 EXPERIMENTS = ("swift_mlpf", "table1", "table2", "fig3", "fig3_lce", "targets", "targets_n400", "fig4", "fig6",
@@ -109,7 +109,7 @@ def _units(cfg: dict[str, Any]) -> list[tuple[Callable[..., Any], tuple[Any, ...
         return [(_unit_predict, (cfg, ds)) for ds in cfg["datasets"]]
     cells = []
     if kind == "fhb_study":
-        return [(_unit_cell, (c,)) for _, c in fhb_study_cells(cfg)]
+        return [(_unit_cell, (c,)) for _, c in fhb_study_cells(cfg) + swift_oracle_cells(cfg)]
     if kind == "earlystop":
         for ds in cfg["datasets"]:
             for pred in cfg["predictors"]:

@@ -300,6 +300,12 @@ class ReplayView:
     def prefixes(self, trials: Sequence[int], epochs: int) -> np.ndarray:
         return self.__oracle.prefixes(trials, epochs)
 
+    def hindsight(self, trial: int, epoch: int) -> float:
+        """The recorded loss of ``trial`` at any ``epoch``, paid for or not: for the perfect-predictor bounds of the
+        studies only (``predictor="oracle"``). An algorithm that reads it is not an algorithm."""
+        o = self.__oracle
+        return o.loss_of(o.trial_config[trial], epoch)
+
     def static_features(self, kinds: tuple[str, ...]) -> tuple[np.ndarray, list[str]]:
         key = tuple(sorted(k.lower() for k in kinds))
         if key not in self.__static:

@@ -30,3 +30,23 @@ def fhb_study_cells(cfg: dict[str, Any]) -> list[tuple[str, Cell]]:
                                          pad_to=pad_to)))
                 cells.append((name, Cell(ds, "hyperband", hb, seed=s, accounting=acc, pad_to=pad_to)))
     return cells
+
+
+def swift_oracle_cells(cfg: dict[str, Any]) -> list[tuple[str, Cell]]:
+    """(name, cell) triples per dataset and seed: Swift with its predictor, Swift with a perfect predictor (the
+    recorded truth at its decision points), and Hyperband at the same settings (``cfg["swift"]``; none when the
+    experiment has no ``swift`` key)."""
+    sw = cfg.get("swift")
+    if not sw:
+        return []
+    settings = dict(sw.get("settings", {}))
+    acc = sw.get("accounting", "resume")
+    hb = {k: settings[k] for k in ("eta", "n_runs", "R") if k in settings}
+    cells = []
+    for ds in sw.get("datasets", cfg["datasets"]):
+        for s in range(sw.get("seeds", cfg["seeds"])):
+            cells.append(("swift", Cell(ds, "swift", {**settings, "trace": True}, seed=s, accounting=acc)))
+            cells.append(("swift_oracle", Cell(ds, "swift", {**settings, "predictor": "oracle"}, seed=s,
+                                               accounting=acc)))
+            cells.append(("hyperband", Cell(ds, "hyperband", hb, seed=s, accounting=acc)))
+    return cells

@@ -51,7 +51,7 @@ def test_view_answers_only_paid_epochs(pool):
     public = [a for a in dir(view) if not a.startswith("_")]
     assert set(public) == {"n_configs", "n_epochs", "n_trials", "epochs_used", "sample", "draw", "permutation",
                            "new_trial", "config", "trained", "observed", "value", "prefixes", "static_features",
-                           "space", "new_trial_at"}
+                           "space", "new_trial_at", "hindsight"}
     assert not hasattr(view, "__dict__") and not hasattr(view, "oracle") and not hasattr(view, "curves")
 
 

@@ -20,7 +20,7 @@ from ..config import setting
 from ..hb import Bracket, check_params, stable_top
 from ..scheduler import Batch, Decision, Job, Results, SynchronousScheduler, TrialView
 from .hyperband import BudgetConfig, Hyperband, learning_advice, resolve_R
-from .swift import PredictorSettings
+from .swift import ORACLE, PredictorSettings
 
 
 def _norm_cdf(x: float) -> float:
@@ -138,6 +138,9 @@ class FHyperband(_SRMMixin, Hyperband):
         trials = self.data[r]
         u = self._u(trials, r)  # paid prefixes: every trial of D[r] was trained to r
         u_r = u[:, r - 1]
+        if self.predictor == ORACLE:  # the same warm-up (d full curves), then the recorded truth at every check
+            self.srms[r] = set(range(1, r, self.tau_stride))
+            return
         srm = self._new_srm(int(self.rng.integers(2**31)))
         for tau in range(1, r, self.tau_stride):
             srm.fit(tau, self._features(trials, tau, prefix=u), u_r)
@@ -154,7 +157,10 @@ class FHyperband(_SRMMixin, Hyperband):
             srm = self.srms.get(r)  # Algorithm 2: M[r] is used from the trial after the one that completed D[r]
             if srm is None or tau not in srm:
                 return Decision.CONTINUE
-            m, sd = srm.predict(tau, self._features([t], tau))
+            if isinstance(srm, set):  # predictor "oracle": the trial's recorded value at r, with certainty
+                m, sd = np.array([-self.view.hindsight(t, r)]), np.array([1e-12])
+            else:
+                m, sd = srm.predict(tau, self._features([t], tau))
             u = sorted(values.values(), reverse=True)
             thr = u[k - 1] - self.delta if len(u) >= k else -math.inf
             p_worse = _norm_cdf((thr - m[0]) / sd[0])

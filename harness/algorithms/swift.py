@@ -22,12 +22,18 @@ from ..predictors.finite import fit_finite, predict_finite
 from ..scheduler import Batch, Decision, Job, Results, UniformResults
 from .hyperband import BudgetConfig, Hyperband, learning_advice
 
+#: the predictor name of a perfect predictor: it answers with the recorded value (``view.hindsight``), which no
+#: real predictor can know; it bounds what a predictor-driven algorithm could save (results/fhyperband_study.md)
+ORACLE = "oracle"
+
 
 @dataclass(frozen=True)
 class PredictorSettings(AlgorithmConfig):
     """How a predictor-driven algorithm builds its predictors (checked against the predictor registry)."""
 
-    predictor: str = setting("swift_svr", help="predictor name (harness.predictors.PREDICTORS) or module:Class")
+    predictor: str = setting("swift_svr", help="predictor name (harness.predictors.PREDICTORS) or module:Class; "
+                                                "'oracle': a perfect predictor (the recorded truth; a bound for studies, "
+                                                "not an algorithm)")
     predictor_options: dict = setting({}, help="keyword arguments for the predictor's constructor, "
                                                "e.g. {\"num_sweeps\": 100} for qsvr")
     budget: str | int = setting("tiny", help="hyperparameter-search draws of searched predictors: paper (1000), "
@@ -39,7 +45,8 @@ class PredictorSettings(AlgorithmConfig):
 
         try:
             predictors.budget_size(self.budget)
-            predictors.check(self.predictor, self.predictor_options, getattr(self, "target", "final"))
+            if self.predictor != ORACLE:
+                predictors.check(self.predictor, self.predictor_options, getattr(self, "target", "final"))
         except ValueError as e:
             self.fail(f"predictor: {e}")
 
@@ -144,9 +151,12 @@ class SwiftHyperband(Hyperband):
         if key not in self.models and len(table) >= self.d and p < r_i:
             X = self._x(np.array([c[:p] for c in table]))
             y = np.array([c[r_i - 1] for c in table])
-            model = fit_finite(self.config.make(tau=p, seed=int(self.rng.integers(2**31))), X, y)
-            if model is not None:  # None: too few curves that did not diverge
-                self.models[key] = model
+            if self.predictor == ORACLE:  # the same warm-up as a real predictor, then the recorded truth
+                self.models[key] = ORACLE
+            else:
+                model = fit_finite(self.config.make(tau=p, seed=int(self.rng.integers(2**31))), X, y)
+                if model is not None:  # None: too few curves that did not diverge
+                    self.models[key] = model
         if part:
             if not full:  # guard (SPEC 3.2): only possible when n_next == 0
                 at_r.update(_reached((yield Batch([Job(part[0], r_i)])), r_i))
@@ -154,7 +164,10 @@ class SwiftHyperband(Hyperband):
                 table.append(self.view.observed(full[-1])[:r_i])
             if key in self.models:
                 thr = quantile([at_r[t] if t in at_r else self.view.value(t, r_i) for t in full], self.q)
-                pred = predict_finite(self.models[key], self._x(self.view.prefixes(part, p)), math.inf)
+                if self.models[key] is ORACLE:
+                    pred = np.array([self.view.hindsight(t, r_i) for t in part])
+                else:
+                    pred = predict_finite(self.models[key], self._x(self.view.prefixes(part, p)), math.inf)
                 self.n_predicted += len(part)
                 sel = [t for t, m in zip(part, pred, strict=True) if m < thr]
                 if len(sel) + len(full) < n_next:
