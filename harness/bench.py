@@ -110,6 +110,10 @@ def load_suite(spec: str | Path) -> Suite:
     if baseline not in names:
         raise bad("baseline", baseline, f"one of the suite's algorithms ({', '.join(names)})")
     datasets = as_tuple(raw["datasets"])
+    if datasets == ("catalogue",):  # every dataset of the catalogue whose files are on this machine
+        from .datasets import list_datasets
+
+        datasets = tuple(e.alias or e.name for e in list_datasets() if e.available)
     pad_to = raw.get("pad_to", {}) or {}
     if not isinstance(pad_to, dict):
         raise bad("pad_to", pad_to, "a mapping dataset -> epochs")

@@ -224,3 +224,35 @@ def reproduce(names: list[str], out_dir: str | Path, *, quick: bool = False, n_j
     (out / "summary.json").write_text(json.dumps(summaries, indent=2, default=str) + "\n")
     write_readme(out, summaries, manifest)
     return summaries
+
+
+def run_leaderboard(out_dir: str | Path, *, quick: bool = False, n_jobs: int = -1, progress: bool = True,
+                    command: str = "harness reproduce leaderboard") -> Path:
+    """The leaderboard suite (conf/bench/leaderboard.yaml) run like any suite (resumable: the records stay under
+    ``<out_dir>/leaderboard/``; shard it with ``harness bench leaderboard --n-shards``), then
+    ``<out_dir>/leaderboard.md``. ``quick``: three datasets of three families, 2 seeds (the CI test)."""
+    import dataclasses
+
+    from .bench import load_suite, read_table, run_suite
+    from .reporting.leaderboard import write_leaderboard
+
+    out = Path(out_dir)
+    suite = load_suite("leaderboard")
+    suite = dataclasses.replace(suite, out=str(out.resolve() / "leaderboard"))
+    if quick:
+        suite = dataclasses.replace(suite, datasets=("digits_cnn", "swifthb_mnist_cnn", "taskset_imdb_p32_gru64_avg"),
+                                    seeds=(0, 1), algorithms={a: v for a, v in suite.algorithms.items()
+                                                              if a in ("hyperband", "asha", "swift", "random",
+                                                                       "optuna:HyperbandPruner", "smac:Hyperband")})
+    state = suite.out_dir / "wall_seconds.json"
+    t0 = time.perf_counter()
+    run_suite(suite, backend="joblib", n_jobs=n_jobs, progress=progress)
+    wall = time.perf_counter() - t0 + (json.loads(state.read_text())["wall_seconds"] if state.is_file() else 0.0)
+    state.write_text(json.dumps({"wall_seconds": round(wall, 1)}) + "\n")
+    table = read_table(suite.out_dir)
+    from .bench import plan
+
+    keys = {k for k, _, _ in plan(suite)}
+    table = table[table.key.isin(keys)]
+    return write_leaderboard(suite, table, out / "leaderboard.md", wall_seconds=wall, command=command,
+                             code={"git_sha": _git_sha(), "code_hash": code_hash()})

@@ -81,3 +81,25 @@ def test_reproduce_rejects_zero_jobs_before_any_work(tmp_path):
     with pytest.raises(ValueError, match=r"n_jobs \(--jobs\) is 0"):
         reproduce(["fig3"], tmp_path, quick=True, n_jobs=0, progress=False)
     assert not any(tmp_path.iterdir())
+
+
+def test_quick_leaderboard(tmp_path):
+    """harness reproduce leaderboard --quick: the suite across families, then leaderboard.md with the overall IQM
+    table, the per-family tables, the anytime figure, the wall time, the command and code version, and what not
+    to conclude; a rerun resumes (no cell runs twice)."""
+    from harness.cli import main
+
+    assert main(["reproduce", "leaderboard", "--quick", "--out-dir", str(tmp_path), "-q"]) == 0
+    text = (tmp_path / "leaderboard.md").read_text()
+    for part in ("# Leaderboard across the catalogue", "## Overall", "## Per family", "| generate | swifthb | taskset |",
+                 "## Anytime", "## What not to conclude", "harness reproduce leaderboard --quick",
+                 "of wall time", "smac:Hyperband", "optuna:HyperbandPruner"):
+        assert part in text, part
+    assert (tmp_path / "leaderboard" / "anytime.png").is_file()
+    records = sorted((tmp_path / "leaderboard").glob("records-*.parquet"))
+    import pandas as pd
+
+    n = len(pd.read_parquet(records[0]))
+    assert n == 3 * 6 * 2
+    assert main(["reproduce", "leaderboard", "--quick", "--out-dir", str(tmp_path), "-q"]) == 0
+    assert len(pd.read_parquet(records[0])) == n

@@ -12,7 +12,9 @@ EXPERIMENT_NAMES = ("swift_mlpf", "table1", "table2", "fig3", "fig3_lce", "targe
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     rp = sub.add_parser("reproduce", help="rebuild results/: the paper tables and figures (conf/reproduce/*.yaml)")
-    rp.add_argument("experiments", nargs="*", help=f"subset of: {' '.join(EXPERIMENT_NAMES)} (default: all)")
+    rp.add_argument("experiments", nargs="*", help=f"subset of: {' '.join(EXPERIMENT_NAMES)} (default: all); "
+                                                   "'leaderboard' runs the leaderboard across the catalogue (not part "
+                                                   "of the default)")
     rp.add_argument("--out-dir", default="results")
     rp.add_argument("--quick", action="store_true", help="reduced settings (the CI test)")
     rp.add_argument("--jobs", type=int, default=-1, help="joblib processes (default: all cores)")
@@ -29,6 +31,17 @@ def run(args: argparse.Namespace) -> int:
 
     names = args.experiments or list(EXPERIMENTS)
     t0 = time.perf_counter()
+    if "leaderboard" in names:
+        from ..reproduce import run_leaderboard
+        from ..runner import check_n_jobs
+
+        check_n_jobs(args.jobs)
+        path = run_leaderboard(args.out_dir, quick=args.quick, n_jobs=args.jobs, progress=not args.quiet,
+                               command="harness reproduce leaderboard" + (" --quick" if args.quick else ""))
+        print(f"wrote {path}")
+        names = [n for n in names if n != "leaderboard"]
+        if not names:
+            return 0
     reproduce(names, args.out_dir, quick=args.quick, n_jobs=args.jobs, progress=not args.quiet,
               overrides=args.override, resume=not args.fresh)
     print(f"wrote {args.out_dir}/README.md, manifest.json and {len(names)} experiments in "
