@@ -11,6 +11,7 @@ from .common import (
     algorithm_settings,
     check_run_options,
     run_level,
+    run_recorded,
 )
 
 
@@ -20,7 +21,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                                     "reports per-metric paired differences with bootstrap 95%% CIs and Wilcoxon "
                                     "signed-rank tests. --R, --eta and --set apply to both; --set-a / --set-b to "
                                     "one side.")
-    ab.add_argument("--dataset", "-d", required=True)
+    from .replay import Once
+
+    ab.add_argument("--dataset", "-d", required=True, action=Once, help="dataset name or folder (one)")
     ab.add_argument("--a", required=True, help=f"algorithm A: {ALGORITHM_HELP}")
     ab.add_argument("--b", required=True, help="algorithm B")
     ab.add_argument("--set-a", action="append", metavar="KEY=VALUE", help="setting of A only")
@@ -34,8 +37,7 @@ def run(args: argparse.Namespace) -> int:
     from ..datasets import load_dataset
     from ..metrics import bootstrap_ci, paired_test, summarize
     from ..reporting.replay import inrun as _inrun
-    from ..reporting.replay import write_jsonl
-    from ..runner import Cell, parse_seeds, remember_dataset, run_cells
+    from ..runner import Cell, parse_seeds, remember_dataset
 
     seeds = parse_seeds(args.seeds, option="--seeds")
     cs = load_dataset(args.dataset, nan_policy=args.nan_policy)
@@ -59,7 +61,10 @@ def run(args: argparse.Namespace) -> int:
     for acc in accountings(args):
         cells = [Cell(args.dataset, n, configs[n], s, acc, args.workers, args.cost, args.nan_policy, args.pad_to)
                  for n in (a_name, b_name) for s in seeds]
-        recs = run_cells(cells, backend=args.backend, n_jobs=args.jobs, progress=not args.quiet, desc="ab")
+        path = None
+        if args.out:
+            path = args.out if len(accountings(args)) == 1 else args.out.replace(".jsonl", f"_{acc}.jsonl")
+        recs, _ = run_recorded(cells, configs, cs, args, path)
         if not recs:  # MPI worker rank
             return 0
         ra, rb = recs[: len(seeds)], recs[len(seeds):]
@@ -84,8 +89,6 @@ def run(args: argparse.Namespace) -> int:
                       f"B {summarize(vb).fmt(3) if vb else '-':>22s}  (predictions the algorithm acted on)")
         print("(A, B: mean ± standard error over seeds; A-B: mean paired difference [bootstrap 95% CI])"
               if len(seeds) > 1 else "(one seed: no standard error, confidence interval or test; use --seeds 0-9)")
-        if args.out:
-            path = args.out if len(accountings(args)) == 1 else args.out.replace(".jsonl", f"_{acc}.jsonl")
-            write_jsonl(recs, path)
-            print(f"wrote {len(recs)} run records to {path}")
+        if path:
+            print(f"{len(recs)} run records in {path} (written as each run finished)")
     return out

@@ -96,3 +96,46 @@ def run_level(args: argparse.Namespace) -> dict[str, Any]:
 
 def accountings(args: argparse.Namespace) -> list[str]:
     return ["resume", "scratch"] if args.accounting == "both" else [args.accounting]
+
+
+def run_recorded(cells: list[Any], configs: dict[str, Any], cs: Any, args: argparse.Namespace,
+                 out: str | None) -> tuple[list[Any], int]:
+    """Run ``cells`` (records in cell order, and how many ran now). With ``out``, every record is appended to it
+    as its run finishes (flushed), under a lock taken before the run, and the runs already in it (same dataset
+    content, settings, seed and code: a bench cell's key) are skipped and said."""
+    from pathlib import Path
+
+    from ..runner import run_cells
+
+    writer, done, keys = None, {}, []
+    if out:
+        from ..bench import cell_key, code_version
+        from ..reporting.replay import RecordWriter, read_keyed_jsonl
+
+        pad = args.pad_to
+        h = (cs.pad_to(pad) if pad and pad > cs.n_epochs else cs).content_hash()
+        version = code_version()
+        keys = [cell_key(h, c.algorithm, configs[c.algorithm].to_dict(), c, version) for c in cells]
+        if Path(out).is_file():
+            done = {k: r for k, r in read_keyed_jsonl(out) if k is not None}
+        writer = RecordWriter(out)  # locked and opened before the run: a second writer is refused now
+        have = sum(k in done for k in keys)
+        if have:
+            print(f"{out}: {have} of {len(cells)} runs already there (same dataset, settings, seed and code); "
+                  f"running the other {len(cells) - have}")
+    todo = [i for i in range(len(cells)) if not keys or keys[i] not in done]
+
+    def arrived(idx: list[int], recs: list[Any]) -> None:
+        for j, r in zip(idx, recs, strict=True):
+            writer.write(keys[todo[j]], r)  # type: ignore[union-attr]
+
+    try:
+        new = run_cells([cells[i] for i in todo], backend=args.backend, n_jobs=args.jobs, progress=not args.quiet,
+                        on_records=arrived if writer is not None else None)
+    finally:
+        if writer is not None:
+            writer.close()
+    if todo and not new:  # MPI worker rank
+        return [], 0
+    got = dict(zip(todo, new, strict=True))
+    return [got[i] if i in got else done[keys[i]] for i in range(len(cells))], len(new)

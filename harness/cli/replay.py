@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
 
 from .common import (
@@ -13,6 +12,7 @@ from .common import (
     algorithm_settings,
     check_run_options,
     run_level,
+    run_recorded,
 )
 
 DEMO_DATASET = "digits_cnn"
@@ -50,7 +50,7 @@ class _Demo:
                         "generate stage), 10 seeds each, with the demo settings "
                         f"{', '.join(f'{k}={v}' for k, v in DEMO_SETTINGS.items())} (each can be overridden "
                         "with --set or --eta), and prints the summary table against Hyperband.")
-        d.add_argument("--dataset", "-d", default=DEMO_DATASET, help=f"dataset (default {DEMO_DATASET})")
+        d.add_argument("--dataset", "-d", default=DEMO_DATASET, action=Once, help=f"dataset (default {DEMO_DATASET})")
         d.add_argument("--algorithm", "-a", action="append",
                        help=f"{ALGORITHM_HELP} (default: {', '.join(DEMO_ALGORITHMS)})")
         add_replay_only(d)
@@ -87,10 +87,6 @@ class Once(argparse.Action):
             raise argparse.ArgumentError(self, f"given twice ({getattr(namespace, self.dest)!r} and {values!r}); "
                                                "one dataset per replay (harness bench runs several)")
         setattr(namespace, self.dest, values)
-
-
-def cached_hash(cs: Any, pad_to: int | None) -> str:
-    return (cs.pad_to(pad_to) if pad_to and pad_to > cs.n_epochs else cs).content_hash()
 
 
 def check_cost(cost: str, cs: Any) -> None:
@@ -142,7 +138,7 @@ def run(args: argparse.Namespace) -> int:
     from ..config import parse_set
     from ..datasets import load_dataset
     from ..reporting.replay import legend, plot_anytime, summary_table, to_markdown
-    from ..runner import parse_seeds, remember_dataset, run_cells
+    from ..runner import parse_seeds, remember_dataset
 
     parse_seeds(args.seeds, option="--seeds")
     cs = load_dataset(args.dataset, nan_policy=args.nan_policy)
@@ -168,36 +164,9 @@ def run(args: argparse.Namespace) -> int:
             logging.getLogger("harness").warning(msg)
     check_run_size(algos, configs, T)
     cells = make_cells(args, algos, configs)
-    writer, done, keys = None, {}, []
-    if args.out:
-        from ..bench import cell_key, code_version
-        from ..reporting.replay import RecordWriter, read_keyed_jsonl
-
-        version, h = code_version(), cached_hash(cs, args.pad_to)
-        keys = [cell_key(h, c.algorithm, configs[c.algorithm].to_dict(), c, version) for c in cells]
-        if Path(args.out).is_file():
-            done = {k: r for k, r in read_keyed_jsonl(args.out) if k is not None}
-        writer = RecordWriter(args.out)  # locked and opened before the run: a second writer is refused now
-        have = sum(k in done for k in keys)
-        if have:
-            print(f"{args.out}: {have} of {len(cells)} runs already there (same dataset, settings, seed and code); "
-                  f"running the other {len(cells) - have}")
-    todo = [i for i in range(len(cells)) if not keys or keys[i] not in done]
-
-    def arrived(idx: list[int], recs: list[Any]) -> None:
-        for j, r in zip(idx, recs, strict=True):
-            writer.write(keys[todo[j]], r)  # type: ignore[union-attr]
-
-    try:
-        new = run_cells([cells[i] for i in todo], backend=args.backend, n_jobs=args.jobs, progress=not args.quiet,
-                        on_records=arrived if writer is not None else None)
-    finally:
-        if writer is not None:
-            writer.close()
-    if todo and not new:  # MPI worker rank
+    records, new = run_recorded(cells, configs, cs, args, args.out)
+    if cells and not records:  # MPI worker rank
         return 0
-    got = dict(zip(todo, new, strict=True))
-    records = [got[i] if i in got else done[keys[i]] for i in range(len(cells))]
     if args.per_seed:
         for r in records:
             print(f"{r.algorithm:22s} {r.accounting:7s} seed={r.seed:<3d} epochs={r.epochs:<7d} "
@@ -212,7 +181,7 @@ def run(args: argparse.Namespace) -> int:
     print(to_markdown(df))
     print(legend(df, cost=args.cost, baseline=args.baseline or ""))
     if args.out:
-        print(f"\n{len(records)} run records in {args.out} ({len(new)} new, written as each run finished)")
+        print(f"\n{len(records)} run records in {args.out} ({new} new, written as each run finished)")
     if args.plot:
         path = plot_anytime(records, args.plot, title=cs.label, ylabel=f"regret of incumbent ({cs.objective})")
         print(f"wrote {path}")
