@@ -88,7 +88,8 @@ def write_replay(cfg: dict[str, Any], recs: list[RunRecord], out: Path) -> dict[
         df = summary_table(rs, wide=True)
         df.insert(0, "dataset", ds)
         tables.append(df)
-        md.append(f"## {ds} (pool optimum {rs[0].optimum_final:.6g})\n\n{to_markdown(df)}\n")
+        kind = " [surrogate: model predictions, not recorded runs]" if rs[0].extra.get("dataset_kind") == "surrogate" else ""
+        md.append(f"## {ds}{kind} (pool optimum {rs[0].optimum_final:.6g})\n\n{to_markdown(df)}\n")
         plot_anytime(rs, out / f"{name}_{ds.replace(', ', '_').replace(' ', '')}_anytime.png", title=f"{name}: {ds}")
         summary[ds] = {row["algorithm"] + "/" + row["accounting"]: {k: row[k] for k in
                        ("epochs", "speedup", "saved", "returned_final", "returned_opt", "in_final_set",
