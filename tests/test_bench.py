@@ -164,7 +164,7 @@ def test_bad_process_and_shard_counts_are_errors_before_any_work(tmp_path):
     ("seeds: []", "seeds is [], but must be"),
     ("accounting: [resume, restart]", "accounting is 'restart', but must be one of resume, scratch"),
     ("workers: [1, 0]", "workers is 0, but must be a number of workers >= 1"),
-    ("cost: time", "cost is 'time', but must be epochs or seconds"),
+    ("cost: time", "cost is 'time', but must be epochs, seconds or cpu_seconds"),
     ("chunk: 0", "chunk is 0, but must be a number of cells >= 1"),
     ("baseline: asha", "baseline is 'asha', but must be one of the suite's algorithms (hyperband, random)"),
     ("pad_to: {ptb_lstm_small: 40}", "pad_to.ptb_lstm_small is 40, but must be a number of epochs >= 1 for one "

@@ -108,6 +108,11 @@ def run_recorded(cells: list[Any], configs: dict[str, Any], cs: Any, args: argpa
     from ..runner import run_cells
 
     writer, done, keys = None, {}, []
+    if out and args.backend == "mpi":
+        from ..bench import _mpi_rank
+
+        if _mpi_rank() != 0:  # a serving rank: rank 0 (the client) writes
+            out = None
     if out:
         from ..bench import cell_key, code_version
         from ..reporting.replay import RecordWriter, read_keyed_jsonl
