@@ -21,6 +21,7 @@ from .metrics import RunRecord, make_record
 from .scheduler import Scheduler
 from .sim import simulate
 from .store import CurveSet
+from .threads import blas_threads, same_blas
 
 log = logging.getLogger(__name__)
 
@@ -118,12 +119,10 @@ def _key(cell: Cell) -> tuple[str, str, int | None]:
     return cell.dataset, cell.nan_policy, cell.pad_to
 
 
-def _run_chunk(cells: Sequence[Cell], curves: dict[tuple[str, str, int | None], CurveSet]) -> list[RunRecord]:
-    """A worker's chunk, on one BLAS thread (two processes on two cores would otherwise oversubscribe them; the
-    results are the same)."""
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=1):
+def _run_chunk(cells: Sequence[Cell], curves: dict[tuple[str, str, int | None], CurveSet],
+               blas: int | None = None) -> list[RunRecord]:
+    """A worker's chunk, with the parent's BLAS thread count (:func:`same_blas`)."""
+    with same_blas(blas):
         return [run_cell(c, curves[_key(c)]) for c in cells]
 
 
@@ -223,7 +222,8 @@ def run_cells(cells: Sequence[Cell], *, backend: str = "sequential", n_jobs: int
     # the parent's loaded curve sets travel with the chunks: a worker never re-imports a dataset
     loaded = {_key(cells[i]): cached_dataset(*_key(cells[i])) for i in todo}
     par = Parallel(n_jobs=workers, return_as="generator", batch_size=1, pre_dispatch="n_jobs")
-    jobs = (delayed(_run_chunk)([cells[i] for i in ch], {_key(cells[ch[0]]): loaded[_key(cells[ch[0]])]})
+    blas = blas_threads()
+    jobs = (delayed(_run_chunk)([cells[i] for i in ch], {_key(cells[ch[0]]): loaded[_key(cells[ch[0]])]}, blas)
             for ch in chunks)
     bar = tqdm(total=len(todo), desc=desc, disable=disable)
     for ch, recs in zip(chunks, par(jobs), strict=True):

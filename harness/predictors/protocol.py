@@ -100,20 +100,26 @@ def run_protocol(cs: CurveSet, tasks: Sequence[Task], *, n_train: int = 100, rep
     else:
         from joblib import Parallel, delayed
 
+        from ..threads import blas_threads
+
         par = Parallel(n_jobs=n_jobs, return_as="generator", batch_size=1)
-        for got in par(delayed(_repeat_in_worker)(*args, rep) for rep in range(repeats)):
+        blas = blas_threads()
+        for got in par(delayed(_repeat_in_worker)(blas, *args, rep) for rep in range(repeats)):
             rows += got
             bar.update(len(got))
     bar.close()
     return pd.DataFrame(rows)
 
 
-def _repeat_in_worker(*args: Any) -> list[dict[str, Any]]:
-    """One repeat in a joblib worker, with the BLAS threads a sequential run has: limited to one, OLS's least
-    squares (LAPACK's gelsd) rounded the 16th digit of an R^2 differently (MLPF, table1), and a repeat must give
-    the same numbers in any process. The searched BLR decomposes each fold once (harness.predictors.fast), so the
-    oversubscription this leaves costs little."""
-    return _one_repeat(*args, {}, None)
+def _repeat_in_worker(blas: int | None, *args: Any) -> list[dict[str, Any]]:
+    """One repeat in a joblib worker, with the parent's BLAS thread count: joblib starts its workers with fewer,
+    and then OLS's least squares (LAPACK's gelsd) rounded the 16th digit of an MLPF R^2 differently; a repeat must
+    give the same numbers in any process. The searched BLR decomposes each fold once (harness.predictors.fast), so
+    the oversubscription this leaves costs little."""
+    from ..threads import same_blas
+
+    with same_blas(blas):
+        return _one_repeat(*args, {}, None)
 
 
 def _one_repeat(cs: CurveSet, tasks: Sequence[Task], pool_tr: np.ndarray, pool_te: np.ndarray, n_train: int,
