@@ -278,26 +278,18 @@ class Run:
 
     def lock(self) -> Any:
         """Hold ``lock.shard<k>`` for the life of the run: a second run on the same directory and shard
-        fails at once with a one-line error naming the first (pid, host, command)."""
-        import fcntl
+        fails at once with a one-line error naming the first (pid, host, command); a lock file left by a dead
+        process is taken over with a warning (:class:`harness.write.OutputLock`)."""
+        from harness.write import OutputLock, OutputLocked
 
         self.dir.mkdir(parents=True, exist_ok=True)
-        path = self.dir / f"lock.shard{self.cfg.shard}"
-        fh = open(path, "a+")
+        lock = OutputLock(self.dir, what=f"{self.dir} (shard {self.cfg.shard})", command=provenance()["command"],
+                          lock_file=self.dir / f"lock.shard{self.cfg.shard}")
         try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            fh.seek(0)
-            other = fh.read().strip() or "unknown process"
-            fh.close()
+            return lock.acquire()
+        except OutputLocked as e:
             raise RunLocked(f"{self.dir}: another generate run is writing this directory (shard "
-                            f"{self.cfg.shard}): {other}; wait for it to finish or use another out_dir") from None
-        fh.seek(0)
-        fh.truncate()
-        fh.write(f"pid {os.getpid()} on {platform.node()}, started {time.strftime('%Y-%m-%d %H:%M:%S')}: "
-                 f"{provenance()['command']}\n")
-        fh.flush()
-        return fh
+                            f"{self.cfg.shard}): {e.holder}; wait for it to finish or use another out_dir") from None
 
     def pending(self) -> list[dict[str, Any]]:
         mine = [c for c in self.configs if c["index"] % self.cfg.n_shards == self.cfg.shard]
@@ -325,7 +317,7 @@ class Run:
         try:
             return self._execute()
         finally:
-            lock.close()
+            lock.release()
 
     def _execute(self) -> int:
         from tqdm.auto import tqdm

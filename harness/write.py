@@ -22,7 +22,11 @@ _PLAIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
 
 
 class OutputLocked(RuntimeError):
-    """Another live process writes the same output."""
+    """Another live process writes the same output; ``holder`` is what it wrote into the lock file."""
+
+    def __init__(self, message: str, holder: str = ""):
+        super().__init__(message)
+        self.holder = holder
 
 
 def check_dataset_name(name: str, where: str = "dataset") -> str:
@@ -72,9 +76,12 @@ class OutputLock:
     first (pid, host, start time, command); a lock file left by a dead process is taken over with a warning
     (``flock`` locks die with their process, so a lock file without a lock is stale)."""
 
-    def __init__(self, path: str | Path, what: str = "output"):
-        self.path = Path(str(path) + ".lock") if not str(path).endswith(".lock") else Path(path)
+    def __init__(self, path: str | Path, what: str = "output", command: str | None = None, *,
+                 lock_file: str | Path | None = None):
+        """Locks ``<path>.lock``, or ``lock_file`` itself when given."""
+        self.path = Path(lock_file) if lock_file is not None else Path(str(path) + ".lock")
         self.what = what
+        self.command = command if command is not None else " ".join(["harness", *sys.argv[1:]])
         self.fh: IO[str] | None = None
 
     def acquire(self) -> OutputLock:
@@ -89,7 +96,7 @@ class OutputLock:
             other = fh.read().strip() or "another process"
             fh.close()
             raise OutputLocked(f"{self.what} is being written by {other}; wait for it to finish or write elsewhere "
-                               f"(lock file {self.path})") from None
+                               f"(lock file {self.path})", holder=other) from None
         fh.seek(0)
         old = fh.read().strip()
         m = re.match(r"pid (\d+)", old)
@@ -99,7 +106,7 @@ class OutputLock:
         fh.seek(0)
         fh.truncate()
         fh.write(f"pid {os.getpid()} on {platform.node()}, started {time.strftime('%Y-%m-%d %H:%M:%S')}: "
-                 f"{' '.join(['harness', *sys.argv[1:]])[:200]}\n")
+                 f"{self.command[:200]}\n")
         fh.flush()
         self.fh = fh
         return self

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .replay import save_figure, to_markdown
+from .replay import on_grid, save_figure, to_markdown
 
 CONFIDENCE = 0.95
 MIN_DATASETS_FOR_RANKS = 5  # autorank's minimum number of rows
@@ -156,8 +156,7 @@ def _anytime(df: pd.DataFrame, ds: str, axis: str, ax: Any) -> None:
                 continue
             xs = np.array([p[col] for p in pts])
             v = np.array([abs(opt - p[2]) for p in pts]) / scale
-            idx = np.searchsorted(xs, grid, side="right") - 1
-            ys.append(np.where(idx >= 0, v[np.maximum(idx, 0)], np.nan))
+            ys.append(on_grid(xs, v, grid))
         if not ys:
             continue
         Y = np.array(ys)

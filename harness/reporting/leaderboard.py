@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .bench import iqm_ci, plot_cd, power_note, prepare, ranks, summary
-from .replay import STYLES, save_figure, to_markdown
+from .replay import STYLES, on_grid, save_figure, to_markdown
 
 
 def families_of(datasets: list[str]) -> dict[str, tuple[str, str]]:
@@ -74,8 +74,7 @@ def plot_family_anytime(df: pd.DataFrame, fam: dict[str, tuple[str, str]], path:
                 xs = np.array([p[0] for p in pts]) / base[ds]
                 v = np.array([abs(opt - p[2]) for p in pts])
                 v = v / scale if scale else np.where(v > 0, np.nan, 0.0)
-                idx = np.searchsorted(xs, grid, side="right") - 1
-                ys.append(np.where(idx >= 0, v[np.maximum(idx, 0)], np.nan))
+                ys.append(on_grid(xs, v, grid))
             if not ys:
                 continue
             Y = np.array(ys)

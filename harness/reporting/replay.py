@@ -261,6 +261,12 @@ class RecordWriter:
 STYLES = (("-", "o"), ("--", "s"), ("-.", "^"), (":", "D"), ((0, (5, 1)), "v"), ((0, (3, 1, 1, 1)), "P"))
 
 
+def on_grid(xs: np.ndarray, values: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    """A step function (``values[k]`` from ``xs[k]`` on) read at ``grid``; NaN before its first step."""
+    idx = np.searchsorted(xs, grid, side="right") - 1
+    return np.where(idx >= 0, values[np.maximum(idx, 0)], np.nan)
+
+
 def anytime_band(records: Sequence[RunRecord], grid: np.ndarray, *, n_boot: int = 1000, seed: int = 0,
                  level: float = 0.95, distance: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Mean over seeds of the incumbent's true final value (``distance``: its distance to the pool optimum) on
@@ -273,8 +279,7 @@ def anytime_band(records: Sequence[RunRecord], grid: np.ndarray, *, n_boot: int 
         e = np.array([a[0] for a in r.anytime])
         v = np.abs(np.array([a[2] for a in r.anytime]) - r.optimum_final) if distance else \
             np.array([a[2] for a in r.anytime])
-        idx = np.searchsorted(e, grid, side="right") - 1
-        ys.append(np.where(idx >= 0, v[np.maximum(idx, 0)], np.nan))
+        ys.append(on_grid(e, v, grid))
     if not ys:
         nan = np.full(len(grid), np.nan)
         return nan, nan, nan

@@ -159,7 +159,7 @@ def test_second_run_on_a_directory_is_refused(tmp_path):
                                             rf"{os.getpid()} on "):
             Run(_cfg(tmp_path, n_configs=1, epochs=1)).execute()
     finally:
-        held.close()
+        held.release()
     assert Run(_cfg(tmp_path, n_configs=1, epochs=1)).execute() == 1  # released: runs
 
 
