@@ -57,11 +57,15 @@ def plot_family_anytime(df: pd.DataFrame, fam: dict[str, tuple[str, str]], path:
     import matplotlib.pyplot as plt
 
     fams = list(dict.fromkeys(fam[d][0] for d in df.dataset))
-    fig, axes = plt.subplots(1, len(fams), figsize=(3.2 * len(fams), 2.8), squeeze=False, sharey=True)
+    ncol = min(3, len(fams))
+    nrow = -(-len(fams) // ncol)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(3.3 * ncol, 2.6 * nrow + 0.9), squeeze=False, sharey=True)
+    for ax in axes.flat[len(fams):]:
+        ax.set_visible(False)
     grid = np.linspace(0, 1.5, 61)
     base = df[df.algorithm == baseline].groupby("dataset")["epochs"].mean()
     rng = np.random.default_rng(0)
-    for ax, f in zip(axes[0], fams, strict=True):
+    for ax, f in zip(axes.flat, fams, strict=False):
         sub = df[[fam[d][0] == f for d in df.dataset]]
         for k, (a, g) in enumerate(sub.groupby("algorithm", sort=False)):
             ys = []
@@ -90,9 +94,12 @@ def plot_family_anytime(df: pd.DataFrame, fam: dict[str, tuple[str, str]], path:
         ax.set_xlabel(f"epochs / {baseline}'s mean", fontsize=7)
         ax.tick_params(labelsize=6)
         ax.set_yscale("symlog", linthresh=1e-3, linscale=0.3)
-    axes[0][0].set_ylabel("normalised regret of the incumbent", fontsize=7)
-    axes[0][-1].legend(fontsize=5, frameon=False, loc="upper right")
-    return save_figure(fig, path)
+    for row in axes:
+        row[0].set_ylabel("normalised regret of the incumbent", fontsize=7)
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=5, fontsize=6, frameon=False)
+    fig.tight_layout(rect=(0, 0.9 / fig.get_figheight(), 1, 1))
+    return save_figure(fig, path, tight=False)
 
 
 def write_leaderboard(suite: Any, table: pd.DataFrame, path: Path, *, wall_seconds: float, command: str,

@@ -334,11 +334,12 @@ def plot_anytime(records: Sequence[RunRecord], path: str | Path, title: str = ""
     return save_figure(fig, path)
 
 
-def save_figure(fig: Any, path: str | Path) -> Path:
-    """tight_layout, create the folder, write a 120-dpi PNG and close the figure."""
+def save_figure(fig: Any, path: str | Path, tight: bool = True) -> Path:
+    """tight_layout (unless the caller laid the figure out), create the folder, write a PNG and close the figure."""
     import matplotlib.pyplot as plt
 
-    fig.tight_layout()
+    if tight:
+        fig.tight_layout()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=200 if fig.get_figwidth() < 4 else 120)
