@@ -170,9 +170,12 @@ def _git_sha() -> str:
 
 
 def reproduce(names: list[str], out_dir: str | Path, *, quick: bool = False, n_jobs: int = -1,
-              progress: bool = True, overrides: list[str] | None = None, resume: bool = True) -> dict[str, Any]:
+              progress: bool = True, overrides: list[str] | None = None, resume: bool = True,
+              why: str | None = None) -> dict[str, Any]:
     """Unit results are saved under ``<out_dir>/.units/<code hash>/`` as they finish, so a crash loses
-    nothing and a rerun with the same code reuses them (``resume=False`` recomputes everything)."""
+    nothing and a rerun with the same code reuses them (``resume=False`` recomputes everything). A subset of the
+    experiments rebuilt in a folder holding a full run is merged into its manifest, summary and README, with an
+    entry in ``reruns`` (``why``: the reason, shown in the README)."""
     from joblib import Parallel, delayed
 
     from .reporting.paper import write_readme
@@ -217,13 +220,34 @@ def reproduce(names: list[str], out_dir: str | Path, *, quick: bool = False, n_j
     for d in sorted(datasets):
         cs = load_dataset(d)
         hashes[d] = {"hash": cs.content_hash(), "configs": cs.n_configs, "epochs": cs.n_epochs}
+    command = f"harness reproduce {' '.join(names)}" + (" --quick" if quick else "")
     manifest = {"experiments": {n: {k: v for k, v in c.items()} for n, c in cfgs.items()}, "quick": quick,
                 "datasets": hashes, "versions": _versions(), "git_sha": _git_sha(), "wall_seconds": round(wall, 1),
-                "units": len(units), "code_hash": code_hash(), "command": f"harness reproduce {' '.join(names)}" + (" --quick" if quick else "")}
+                "units": len(units), "code_hash": code_hash(), "command": command}
+    old = _full_run(out)
+    if old is not None and set(names) < set(old[0]["experiments"]) and not quick:
+        # a subset rebuilt in a folder holding a full run: merge, and say which experiments were rebuilt, when, why
+        manifest, all_summaries = old
+        manifest["experiments"].update(cfgs)
+        manifest["datasets"].update(hashes)
+        manifest.setdefault("reruns", []).append({
+            "command": command, "experiments": list(names), "wall_seconds": round(wall, 1), "git_sha": _git_sha(),
+            "code_hash": code_hash(), "why": why or "(no reason given: harness reproduce --why)"})
+        summaries = {**all_summaries, **summaries}
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
     (out / "summary.json").write_text(json.dumps(summaries, indent=2, default=str) + "\n")
     write_readme(out, summaries, manifest)
     return summaries
+
+
+def _full_run(out: Path) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """The manifest and summaries of a full (not quick) run in ``out``, if there is one."""
+    try:
+        manifest = json.loads((out / "manifest.json").read_text())
+        summaries = json.loads((out / "summary.json").read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
+    return (manifest, summaries) if not manifest.get("quick") else None
 
 
 def run_leaderboard(out_dir: str | Path, *, quick: bool = False, n_jobs: int = -1, progress: bool = True,

@@ -20,6 +20,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     rp.add_argument("--jobs", type=int, default=-1, help="joblib processes (default: all cores)")
     rp.add_argument("--override", action="append", help="hydra override applied to every experiment")
     rp.add_argument("--fresh", action="store_true", help="ignore unit results cached by an earlier run")
+    rp.add_argument("--why", help="with a subset of the experiments rebuilt into a full run's folder: the reason, "
+                                   "recorded in manifest.json (reruns) and shown in README.md")
     rp.add_argument("--quiet", "-q", action="store_true")
     rp.set_defaults(func=run)
 
@@ -43,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
         if not names:
             return 0
     reproduce(names, args.out_dir, quick=args.quick, n_jobs=args.jobs, progress=not args.quiet,
-              overrides=args.override, resume=not args.fresh)
+              overrides=args.override, resume=not args.fresh, why=args.why)
     print(f"wrote {args.out_dir}/README.md, manifest.json and {len(names)} experiments in "
           f"{time.perf_counter() - t0:.0f} s")
     return 0
