@@ -9,7 +9,9 @@ interleaved (base, head, head, base, ...), and its median wall time is compared.
 two sides are compared by digest: every run record of the bench suite (the suite as defined at the base commit,
 all columns but the content key, whose code-version part changes with any commit), the prediction tables (all
 columns but ``seconds``), and for ``reproduce`` every CSV and JSON-lines file of results/ (timing columns
-dropped). ``reproduce`` takes about an hour at the base: it runs once per side unless --reps says otherwise.
+dropped). ``reproduce`` takes about an hour at the base: it runs once per side unless --reps says otherwise. The
+in-run R^2 per rung that issue #28 added to the run records (``r2_by_rung``, ``n_by_rung``) is removed before the
+digest: the base's records do not have it.
 
 Environment: the same Python for both sides (the base checkout is imported from its own folder, PYTHONPATH set).
 """
@@ -72,12 +74,23 @@ def _frame_digest(df: pd.DataFrame, drop: set[str]) -> str:
     return hashlib.sha256(buf.getvalue().encode()).hexdigest()[:16]
 
 
+#: keys issue #28 added to a record's predictor scores (the in-run R^2 per rung): not in the base's records
+ADDED_SCORE_KEYS = ("r2_by_rung", "n_by_rung")
+
+
+def _without_added_scores(text: str) -> str:
+    scores = json.loads(text)
+    return json.dumps({p: {k: v for k, v in sc.items() if k not in ADDED_SCORE_KEYS} for p, sc in scores.items()},
+                      sort_keys=True)
+
+
 def digests(name: str, out: Path) -> dict[str, str]:
     """Digest of every numeric output of a workload's run."""
     res: dict[str, str] = {}
     if name == "bench":
         files = sorted((out / "bench").glob("records-*.parquet"))
         df = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+        df["predictor_scores"] = df["predictor_scores"].map(_without_added_scores)
         res["records"] = _frame_digest(df, {"key", "order"} | TIMING)
     elif name in ("fig3", "table1"):
         res[name] = _frame_digest(pd.read_csv(out / f"{name}.csv"), TIMING)
@@ -90,6 +103,8 @@ def digests(name: str, out: Path) -> dict[str, str]:
                 for k in list(r):
                     if k in TIMING:
                         r.pop(k)
+                if isinstance(r.get("predictor_scores"), dict):
+                    r["predictor_scores"] = json.loads(_without_added_scores(json.dumps(r["predictor_scores"])))
             res[f.name] = hashlib.sha256(json.dumps(rows, sort_keys=True).encode()).hexdigest()[:16]
     return res
 
