@@ -109,7 +109,7 @@ def digests(name: str, out: Path) -> dict[str, str]:
     return res
 
 
-def run(name: str, root: Path, tmp: Path) -> tuple[float, dict[str, str], int]:
+def run(name: str, root: Path, tmp: Path, keep: Path | None = None) -> tuple[float, dict[str, str], int]:
     out = Path(tempfile.mkdtemp(dir=tmp, prefix=f"{name}-"))
     env = {**os.environ, "PYTHONPATH": str(root), "MPLBACKEND": "Agg"}
     cmd = workload(name, root, out)
@@ -119,7 +119,12 @@ def run(name: str, root: Path, tmp: Path) -> tuple[float, dict[str, str], int]:
     if proc.returncode != 0 and name != "tests":
         raise RuntimeError(f"{name} in {root} failed:\n{proc.stderr[-3000:]}")
     d = digests(name, out)
-    shutil.rmtree(out, ignore_errors=True)
+    if keep is not None:
+        keep.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(out), str(keep / out.name))
+        print(f"  kept {keep / out.name}", flush=True)
+    else:
+        shutil.rmtree(out, ignore_errors=True)
     return dt, d, proc.returncode
 
 
@@ -133,6 +138,7 @@ def main() -> None:
     p.add_argument("--base-sha", default=BASE_SHA)
     p.add_argument("--reps", type=int, default=3)
     p.add_argument("--only", default="bench,fig3,table1,tests,reproduce")
+    p.add_argument("--keep", type=Path, help="keep the head's output folders here (e.g. a reproduce run's results/)")
     a = p.parse_args()
     BASE_SHA = a.base_sha
     base = Path(a.base).resolve()
@@ -146,7 +152,7 @@ def main() -> None:
         for r in range(reps):
             order = (("base", base), ("head", HEAD)) if r % 2 == 0 else (("head", HEAD), ("base", base))
             for side, root in order:
-                dt, d, rc = run(name, root, tmp)
+                dt, d, rc = run(name, root, tmp, a.keep if side == "head" else None)
                 times[side].append(dt)
                 if side in dig and dig[side] != d:
                     print(f"  WARNING {name} {side}: digests differ between repetitions", flush=True)
@@ -154,7 +160,7 @@ def main() -> None:
                 print(f"  {name} rep {r} {side}: {dt:.1f} s" + (f" (exit {rc})" if rc else ""), flush=True)
         mb, mh = float(np.median(times["base"])), float(np.median(times["head"]))
         same = dig["base"] == dig["head"]
-        diff = [k for k in dig["base"] if dig["base"].get(k) != dig["head"].get(k)]
+        diff = sorted(k for k in set(dig["base"]) | set(dig["head"]) if dig["base"].get(k) != dig["head"].get(k))
         print(f"{name}: base {mb:.1f} s, head {mh:.1f} s -> {mb / mh:.2f}x faster (medians of {reps}); outputs "
               f"{'identical' if same else 'DIFFER: ' + ', '.join(diff)} ({len(dig['base'])} digests)", flush=True)
     shutil.rmtree(tmp, ignore_errors=True)
