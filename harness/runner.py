@@ -21,7 +21,7 @@ from .metrics import RunRecord, make_record
 from .scheduler import Scheduler
 from .sim import simulate
 from .store import CurveSet
-from .threads import blas_threads, same_blas
+from .threads import blas_threads, worker_blas
 
 log = logging.getLogger(__name__)
 
@@ -121,8 +121,8 @@ def _key(cell: Cell) -> tuple[str, str, int | None]:
 
 def _run_chunk(cells: Sequence[Cell], curves: dict[tuple[str, str, int | None], CurveSet],
                blas: int | None = None) -> list[RunRecord]:
-    """A worker's chunk, with the parent's BLAS thread count (:func:`same_blas`)."""
-    with same_blas(blas):
+    """A worker's chunk: one BLAS thread, the parent's count where it changes numbers (:func:`worker_blas`)."""
+    with worker_blas(blas):
         return [run_cell(c, curves[_key(c)]) for c in cells]
 
 

@@ -112,13 +112,11 @@ def run_protocol(cs: CurveSet, tasks: Sequence[Task], *, n_train: int = 100, rep
 
 
 def _repeat_in_worker(blas: int | None, *args: Any) -> list[dict[str, Any]]:
-    """One repeat in a joblib worker, with the parent's BLAS thread count: joblib starts its workers with fewer,
-    and then OLS's least squares (LAPACK's gelsd) rounded the 16th digit of an MLPF R^2 differently; a repeat must
-    give the same numbers in any process. The searched BLR decomposes each fold once (harness.predictors.fast), so
-    the oversubscription this leaves costs little."""
-    from ..threads import same_blas
+    """One repeat in a joblib worker: one BLAS thread (no oversubscription), and the parent's count where the
+    count changes the numbers (:mod:`harness.threads`): a repeat gives the same numbers in any process."""
+    from ..threads import worker_blas
 
-    with same_blas(blas):
+    with worker_blas(blas):
         return _one_repeat(*args, {}, None)
 
 

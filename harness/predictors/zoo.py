@@ -15,6 +15,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.exceptions import ConvergenceWarning
 
+from ..threads import exact_blas
 from . import SEARCH_BUDGETS, TARGETS  # noqa: F401  (re-exported)
 from .base import PointPredictor
 from .fast import BayesPrep, FastBayesianRidge, FastForest, FastNuSVR
@@ -382,6 +383,15 @@ class OLSPred(_Searched):
 
         gammas = _loguniform(rng, 1e-5, 10, max(1, self.n_search))
         return [LinearRegression()] + [KernelRidge(kernel="rbf", alpha=1e-6, gamma=g) for g in gammas]
+
+    # LAPACK's least squares and solves round by the BLAS thread count: in a worker, the parent's count
+    def fit(self, X: np.ndarray, y: np.ndarray) -> Any:
+        with exact_blas():
+            return super().fit(X, y)
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        with exact_blas():
+            return super().predict(X)
 
 
 class _RecencyPrior(BaseEstimator, RegressorMixin):
