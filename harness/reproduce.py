@@ -88,19 +88,46 @@ def code_hash() -> str:
     return h.hexdigest()[:16]
 
 
-def _cached(cache: Path | None, fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
-    """Run a unit, or load its result saved by an earlier (possibly crashed) run of the same code."""
-    if cache is None:
-        return fn(*args)
+def _cached(cache: Path | None, fn: Callable[..., Any], args: tuple[Any, ...]) -> tuple[Any, float | None]:
+    """Run a unit, or load its result saved by an earlier (possibly crashed) run of the same code; with the
+    seconds it took (None when it was loaded)."""
     key = hashlib.sha256(repr((fn.__name__, args)).encode()).hexdigest()[:24]
-    path = cache / f"{key}.pkl"
-    if path.is_file():
-        return joblib.load(path)
+    path = cache / f"{key}.pkl" if cache is not None else None
+    if path is not None and path.is_file():
+        return joblib.load(path), None
+    t0 = time.perf_counter()
     res = fn(*args)
-    tmp = path.with_suffix(".tmp")
-    joblib.dump(res, tmp)
-    tmp.replace(path)
-    return res
+    secs = time.perf_counter() - t0
+    if path is not None:
+        tmp = path.with_suffix(".tmp")
+        joblib.dump(res, tmp)
+        tmp.replace(path)
+    return res, secs
+
+
+def unit_label(fn: Callable[..., Any], args: tuple[Any, ...]) -> str:
+    """What a unit computes, in a few words (the manifest's slowest units)."""
+    if fn is _unit_predict:
+        return f"predict {args[1]}"
+    cell = args[0]
+    params = cell.params.to_dict() if hasattr(cell.params, "to_dict") else dict(cell.params)
+    extra = " ".join(f"{k}={params[k]}" for k in ("predictor", "d", "eta") if k in params)
+    return f"{cell.algorithm} {cell.dataset} seed {cell.seed}" + (f" {extra}" if extra else "")
+
+
+def unit_times(units: list[tuple[str, Callable[..., Any], tuple[Any, ...]]], seconds: dict[int, float | None],
+               top: int = 15) -> dict[str, Any]:
+    """Where a run's time went: CPU-bound seconds per experiment (summed over its units, in whichever process
+    ran them) and the slowest units. Units loaded from the cache count nothing (in a fresh folder: units that
+    another experiment of the same run had already computed)."""
+    per: dict[str, float] = {}
+    for i, (n, _, _) in enumerate(units):
+        per[n] = per.get(n, 0.0) + (seconds.get(i) or 0.0)
+    slow = sorted((i for i in seconds if seconds[i]), key=lambda i: -(seconds[i] or 0.0))[:top]
+    return {"seconds_by_experiment": {n: round(v, 1) for n, v in sorted(per.items(), key=lambda kv: -kv[1])},
+            "slowest_units": [{"experiment": units[i][0], "unit": unit_label(units[i][1], units[i][2]),
+                               "seconds": round(seconds[i] or 0.0, 1)} for i in slow],
+            "units_loaded_from_cache": sum(1 for i in seconds if seconds[i] is None)}
 
 
 def _units(cfg: dict[str, Any]) -> list[tuple[Callable[..., Any], tuple[Any, ...]]]:
@@ -194,12 +221,14 @@ def reproduce(names: list[str], out_dir: str | Path, *, quick: bool = False, n_j
     t0 = time.perf_counter()
     par = Parallel(n_jobs=n_jobs, return_as="generator")
     results: dict[int, Any] = {}
+    seconds: dict[int, float | None] = {}
     cache = out / ".units" / f"{code_hash()}{'-quick' if quick else ''}" if resume else None
     if cache is not None:
         cache.mkdir(parents=True, exist_ok=True)
     gen = par(delayed(_cached)(cache, units[i][1], units[i][2]) for i in order)
-    for i, res in zip(order, tqdm(gen, total=len(units), desc="reproduce", disable=not progress), strict=True):
-        results[i] = res
+    for i, (res, secs) in zip(order, tqdm(gen, total=len(units), desc="reproduce", disable=not progress),
+                              strict=True):
+        results[i], seconds[i] = res, secs
     wall = time.perf_counter() - t0
     summaries: dict[str, Any] = {}
     datasets: set[str] = set()
@@ -223,7 +252,8 @@ def reproduce(names: list[str], out_dir: str | Path, *, quick: bool = False, n_j
     command = f"harness reproduce {' '.join(names)}" + (" --quick" if quick else "")
     manifest = {"experiments": {n: {k: v for k, v in c.items()} for n, c in cfgs.items()}, "quick": quick,
                 "datasets": hashes, "versions": _versions(), "git_sha": _git_sha(), "wall_seconds": round(wall, 1),
-                "units": len(units), "code_hash": code_hash(), "command": command}
+                "units": len(units), "code_hash": code_hash(), "command": command,
+                "time": unit_times(units, seconds)}
     old = _full_run(out)
     if old is not None and set(names) < set(old[0]["experiments"]) and not quick:
         # a subset rebuilt in a folder holding a full run: merge, and say which experiments were rebuilt, when, why
@@ -232,7 +262,8 @@ def reproduce(names: list[str], out_dir: str | Path, *, quick: bool = False, n_j
         manifest["datasets"].update(hashes)
         manifest.setdefault("reruns", []).append({
             "command": command, "experiments": list(names), "wall_seconds": round(wall, 1), "git_sha": _git_sha(),
-            "code_hash": code_hash(), "why": why or "(no reason given: harness reproduce --why)"})
+            "code_hash": code_hash(), "why": why or "(no reason given: harness reproduce --why)",
+            "time": unit_times(units, seconds)})
         summaries = {**all_summaries, **summaries}
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
     (out / "summary.json").write_text(json.dumps(summaries, indent=2, default=str) + "\n")

@@ -30,6 +30,13 @@ def test_quick_reproduce_builds_results(tmp_path, shared_curves, capsys):
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     assert manifest["quick"] is True
     assert manifest["datasets"]["swifthb_mlpf_delphes"]["hash"].startswith("sha256:")
+    # where the time went: seconds per experiment, the slowest units named
+    spent = manifest["time"]["seconds_by_experiment"]
+    assert set(spent) == set(EXPERIMENTS) and all(v >= 0 for v in spent.values()) and sum(spent.values()) > 0
+    slow = manifest["time"]["slowest_units"]
+    assert len(slow) == 15 and slow[0]["seconds"] >= slow[-1]["seconds"] and slow[0]["experiment"] in EXPERIMENTS
+    # in a fresh folder a unit is loaded only when another experiment of this run already computed the same one
+    assert 0 <= manifest["time"]["units_loaded_from_cache"] < manifest["units"]
     swift = pd.read_csv(tmp_path / "swift_mlpf.csv")
     hb = swift[swift.algorithm == "hyperband"]
     assert hb.epochs.iloc[0].startswith("3213.0")
@@ -56,6 +63,9 @@ def test_rerun_reuses_finished_units(tmp_path, shared_curves):
     second = reproduce(["swift_mlpf"], tmp_path, quick=True, n_jobs=1, progress=False)
     assert second == first
     assert all(p.stat().st_mtime_ns == t for p, t in stamp.items())  # loaded, not recomputed
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert manifest["time"]["units_loaded_from_cache"] == 6 and manifest["time"]["slowest_units"] == []
+    assert manifest["time"]["seconds_by_experiment"] == {"swift_mlpf": 0.0}
 
 
 def test_reproduce_help_lists_every_experiment():

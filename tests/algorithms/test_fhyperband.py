@@ -85,8 +85,8 @@ def test_swift_with_a_perfect_predictor_promotes_exactly_the_trials_below_the_th
     trace = r.extra["trace"]
     assert trace
     loss = cs.loss()
-    from harness.sim import simulate  # noqa: F401  (the trace names trials; their rows come from a replay)
     from harness.runner import make_scheduler
+    from harness.sim import simulate  # noqa: F401  (the trace names trials; their rows come from a replay)
 
     sched = make_scheduler(cs, "swift", {"R": 16, "eta": 2, "d": 4, "n_runs": 3, "predictor": "oracle", "trace": True})
     oracle, _ = simulate(cs, sched, seed=0)
