@@ -20,10 +20,10 @@ import subprocess
 from pathlib import Path
 
 import pandas as pd
+from workloads import without_added_scores  # benchmarks/ is on the path when this script runs
 
 REPO = Path(__file__).resolve().parents[1]
 TIMING = {"seconds", "wall_seconds", "fit_seconds"}
-ADDED_SCORE_KEYS = {"r2_by_rung", "n_by_rung"}
 
 
 def _git(rev: str, path: str) -> str | None:
@@ -49,8 +49,7 @@ def _csv_digest(df: pd.DataFrame, keep_rows: pd.Series | None = None) -> str:
 def _record(r: dict) -> dict:
     r = {k: v for k, v in r.items() if k not in TIMING}
     if isinstance(r.get("predictor_scores"), dict):
-        r["predictor_scores"] = {p: {k: v for k, v in sc.items() if k not in ADDED_SCORE_KEYS}
-                                 for p, sc in r["predictor_scores"].items()}
+        r["predictor_scores"] = without_added_scores(r["predictor_scores"])
     return r
 
 

@@ -78,10 +78,9 @@ def _frame_digest(df: pd.DataFrame, drop: set[str]) -> str:
 ADDED_SCORE_KEYS = ("r2_by_rung", "n_by_rung")
 
 
-def _without_added_scores(text: str) -> str:
-    scores = json.loads(text)
-    return json.dumps({p: {k: v for k, v in sc.items() if k not in ADDED_SCORE_KEYS} for p, sc in scores.items()},
-                      sort_keys=True)
+def without_added_scores(scores: dict) -> dict:
+    """A record's predictor scores without the keys the base's records do not have."""
+    return {p: {k: v for k, v in sc.items() if k not in ADDED_SCORE_KEYS} for p, sc in scores.items()}
 
 
 def digests(name: str, out: Path) -> dict[str, str]:
@@ -90,7 +89,8 @@ def digests(name: str, out: Path) -> dict[str, str]:
     if name == "bench":
         files = sorted((out / "bench").glob("records-*.parquet"))
         df = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
-        df["predictor_scores"] = df["predictor_scores"].map(_without_added_scores)
+        df["predictor_scores"] = df["predictor_scores"].map(
+            lambda text: json.dumps(without_added_scores(json.loads(text)), sort_keys=True))
         res["records"] = _frame_digest(df, {"key", "order"} | TIMING)
     elif name in ("fig3", "table1"):
         res[name] = _frame_digest(pd.read_csv(out / f"{name}.csv"), TIMING)
@@ -104,7 +104,7 @@ def digests(name: str, out: Path) -> dict[str, str]:
                     if k in TIMING:
                         r.pop(k)
                 if isinstance(r.get("predictor_scores"), dict):
-                    r["predictor_scores"] = json.loads(_without_added_scores(json.dumps(r["predictor_scores"])))
+                    r["predictor_scores"] = without_added_scores(r["predictor_scores"])
             res[f.name] = hashlib.sha256(json.dumps(rows, sort_keys=True).encode()).hexdigest()[:16]
     return res
 

@@ -250,10 +250,10 @@ def reproduce(names: list[str], out_dir: str | Path, *, quick: bool = False, n_j
         cs = load_dataset(d)
         hashes[d] = {"hash": cs.content_hash(), "configs": cs.n_configs, "epochs": cs.n_epochs}
     command = f"harness reproduce {' '.join(names)}" + (" --quick" if quick else "")
+    spent = unit_times(units, seconds)
     manifest = {"experiments": {n: {k: v for k, v in c.items()} for n, c in cfgs.items()}, "quick": quick,
                 "datasets": hashes, "versions": _versions(), "git_sha": _git_sha(), "wall_seconds": round(wall, 1),
-                "units": len(units), "code_hash": code_hash(), "command": command,
-                "time": unit_times(units, seconds)}
+                "units": len(units), "code_hash": code_hash(), "command": command, "time": spent}
     old = _full_run(out)
     if old is not None and set(names) < set(old[0]["experiments"]) and not quick:
         # a subset rebuilt in a folder holding a full run: merge, and say which experiments were rebuilt, when, why
@@ -262,8 +262,7 @@ def reproduce(names: list[str], out_dir: str | Path, *, quick: bool = False, n_j
         manifest["datasets"].update(hashes)
         manifest.setdefault("reruns", []).append({
             "command": command, "experiments": list(names), "wall_seconds": round(wall, 1), "git_sha": _git_sha(),
-            "code_hash": code_hash(), "why": why or "(no reason given: harness reproduce --why)",
-            "time": unit_times(units, seconds)})
+            "code_hash": code_hash(), "why": why or "(no reason given: harness reproduce --why)", "time": spent})
         summaries = {**all_summaries, **summaries}
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
     (out / "summary.json").write_text(json.dumps(summaries, indent=2, default=str) + "\n")
