@@ -1,6 +1,7 @@
 """Compare the numbers of two results/ folders (issue #26: same results before and after the speed work).
 
     python benchmarks/results_digests.py --base-rev 4411acd [--new results]
+    python benchmarks/results_digests.py --base-dir KEPT/reproduce-base-xxx/results --new KEPT/reproduce-head-yyy/results
 
 For every CSV and JSON-lines file of results/ at the base revision, the file of the new folder is compared by
 digest after removing what is not a result: timing columns (``seconds``, ``wall_seconds``), the label column
@@ -31,7 +32,10 @@ def _git(rev: str, path: str) -> str | None:
     return out.stdout if out.returncode == 0 else None
 
 
-def _files(rev: str) -> list[str]:
+def _files(rev: str, base_dir: Path | None = None) -> list[str]:
+    if base_dir is not None:
+        return sorted(f"results/{p.relative_to(base_dir).as_posix()}" for p in base_dir.rglob("*")
+                      if p.suffix in (".csv", ".jsonl"))
     out = subprocess.run(["git", "ls-tree", "-r", "--name-only", rev, "results/"], cwd=REPO, capture_output=True,
                          text=True, check=True)
     return [f for f in out.stdout.splitlines() if f.endswith((".csv", ".jsonl"))]
@@ -56,15 +60,18 @@ def _record(r: dict) -> dict:
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--base-rev", default="4411acd")
+    p.add_argument("--base-dir", type=Path, help="a results/ folder to compare with instead of --base-rev's")
     p.add_argument("--new", default=str(REPO / "results"))
     p.add_argument("--expect", action="append", default=[], help="FILE:why a file differs on purpose")
     a = p.parse_args()
     expected = dict(x.split(":", 1) for x in a.expect)
     new_root = Path(a.new)
     same, differ, missing = 0, [], []
-    for f in _files(a.base_rev):
+    base_name = str(a.base_dir) if a.base_dir else a.base_rev
+    for f in _files(a.base_rev, a.base_dir):
         name = Path(f).name
-        old_text = _git(a.base_rev, f)
+        old_text = ((a.base_dir / Path(f).relative_to("results")).read_text() if a.base_dir
+                    else _git(a.base_rev, f))
         new_path = new_root / Path(f).relative_to("results")
         if not new_path.is_file():
             missing.append(name)
@@ -91,7 +98,7 @@ def main() -> None:
             same += 1
         else:
             differ.append(name)
-    print(f"{same} result files identical to {a.base_rev} (numbers; labels and timing excluded)")
+    print(f"{same} result files identical to {base_name} (numbers; labels and timing excluded)")
     for name in differ:
         why = expected.get(name)
         print(f"  {'expected' if why else 'DIFFERS'}: {name}" + (f" ({why})" if why else ""))

@@ -109,8 +109,9 @@ def digests(name: str, out: Path) -> dict[str, str]:
     return res
 
 
-def run(name: str, root: Path, tmp: Path, keep: Path | None = None) -> tuple[float, dict[str, str], int]:
-    out = Path(tempfile.mkdtemp(dir=tmp, prefix=f"{name}-"))
+def run(name: str, root: Path, tmp: Path, keep: Path | None = None, side: str = "head"
+        ) -> tuple[float, dict[str, str], int]:
+    out = Path(tempfile.mkdtemp(dir=tmp, prefix=f"{name}-{side}-"))
     env = {**os.environ, "PYTHONPATH": str(root), "MPLBACKEND": "Agg"}
     cmd = workload(name, root, out)
     t0 = time.perf_counter()
@@ -137,8 +138,10 @@ def main() -> None:
     p.add_argument("--base", required=True, help="a checkout of the base commit")
     p.add_argument("--base-sha", default=BASE_SHA)
     p.add_argument("--reps", type=int, default=3)
+    p.add_argument("--head-first", action="store_true", help="the first repetition runs the head before the base")
     p.add_argument("--only", default="bench,fig3,table1,tests,reproduce")
-    p.add_argument("--keep", type=Path, help="keep the head's output folders here (e.g. a reproduce run's results/)")
+    p.add_argument("--keep", type=Path, help="keep both sides' output folders here (e.g. a reproduce run's results/, "
+                                             "to compare with results_digests.py --base-dir)")
     a = p.parse_args()
     BASE_SHA = a.base_sha
     base = Path(a.base).resolve()
@@ -150,9 +153,9 @@ def main() -> None:
         times: dict[str, list[float]] = {"base": [], "head": []}
         dig: dict[str, dict[str, str]] = {}
         for r in range(reps):
-            order = (("base", base), ("head", HEAD)) if r % 2 == 0 else (("head", HEAD), ("base", base))
+            order = (("base", base), ("head", HEAD)) if (r % 2 == 0) != a.head_first else (("head", HEAD), ("base", base))
             for side, root in order:
-                dt, d, rc = run(name, root, tmp, a.keep if side == "head" else None)
+                dt, d, rc = run(name, root, tmp, a.keep, side)
                 times[side].append(dt)
                 if side in dig and dig[side] != d:
                     print(f"  WARNING {name} {side}: digests differ between repetitions", flush=True)

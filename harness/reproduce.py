@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
+import re
 import subprocess
 import time
 from collections.abc import Callable
@@ -58,17 +59,32 @@ def load_config(name: str, quick: bool = False, overrides: list[str] | None = No
 # units (top-level functions so joblib can pickle them)
 
 
-def _unit_predict(cfg: dict[str, Any], dataset: str) -> pd.DataFrame:
+#: what decides a prediction experiment's rows on a dataset (besides the dataset and the repeat): two experiments
+#: with the same spec share their units (predict_check's repeats are fig3's first repeats)
+PREDICT_SPEC = ("experiment", "n_train", "budget", "seed", "with_lce", "fractions", "lce_test", "target",
+                "lce_budget")
+
+
+def predict_spec(cfg: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
+    """The :data:`PREDICT_SPEC` of a predict experiment's config, defaults filled in."""
+    return (("experiment", cfg.get("base_experiment", cfg["experiment"])), ("n_train", cfg["n_train"]),
+            ("budget", cfg["budget"]), ("seed", cfg["seed"]), ("with_lce", bool(cfg.get("with_lce", False))),
+            ("fractions", tuple(cfg.get("fractions", (25,)))), ("lce_test", cfg.get("lce_test", 40)),
+            ("target", cfg.get("target", "final")), ("lce_budget", cfg.get("lce_budget", "cheap")))
+
+
+def _unit_predict(spec: tuple[tuple[str, Any], ...], dataset: str, rep: int) -> pd.DataFrame:
+    """Repeat ``rep`` of a prediction experiment on ``dataset``: the rows it has in the full run (every repeat
+    draws its own split and seeds), LCE's rows alone when the experiment adds LCE to another."""
     from .predictors.experiments import run_experiment
 
+    s = dict(spec)
     cs = load_dataset(dataset)
-    n_train = min(cfg["n_train"], cs.n_configs // 2)
-    exp = cfg.get("base_experiment", cfg["experiment"])
-    df = run_experiment(cs, exp, repeats=cfg["repeats"], n_train=n_train, budget=cfg["budget"], seed=cfg["seed"],
-                        with_lce=cfg.get("with_lce", False), fractions=tuple(cfg.get("fractions", (25,))),
-                        progress=False, lce_test=cfg.get("lce_test", 40), target=cfg.get("target", "final"),
-                        lce_budget=cfg.get("lce_budget", "cheap"))
-    if cfg.get("with_lce"):
+    n_train = min(s["n_train"], cs.n_configs // 2)
+    df = run_experiment(cs, s["experiment"], repeats=rep + 1, n_train=n_train, budget=s["budget"], seed=s["seed"],
+                        with_lce=s["with_lce"], fractions=s["fractions"], progress=False, lce_test=s["lce_test"],
+                        target=s["target"], lce_budget=s["lce_budget"], repeat_ids=[rep])
+    if s["with_lce"]:
         df = df[df.method == "lce"]
     return df
 
@@ -88,11 +104,15 @@ def code_hash() -> str:
     return h.hexdigest()[:16]
 
 
+def unit_key(fn: Callable[..., Any], args: tuple[Any, ...]) -> str:
+    """What a unit computes, as a digest: its cache file's name, and equal for two experiments' equal units."""
+    return hashlib.sha256(repr((fn.__name__, args)).encode()).hexdigest()[:24]
+
+
 def _cached(cache: Path | None, fn: Callable[..., Any], args: tuple[Any, ...]) -> tuple[Any, float | None]:
     """Run a unit, or load its result saved by an earlier (possibly crashed) run of the same code; with the
     seconds it took (None when it was loaded)."""
-    key = hashlib.sha256(repr((fn.__name__, args)).encode()).hexdigest()[:24]
-    path = cache / f"{key}.pkl" if cache is not None else None
+    path = cache / f"{unit_key(fn, args)}.pkl" if cache is not None else None
     if path is not None and path.is_file():
         return joblib.load(path), None
     t0 = time.perf_counter()
@@ -105,10 +125,17 @@ def _cached(cache: Path | None, fn: Callable[..., Any], args: tuple[Any, ...]) -
     return res, secs
 
 
+def _run_chain(cache: Path | None, chain: list[tuple[Callable[..., Any], tuple[Any, ...]]]
+               ) -> list[tuple[Any, float | None]]:
+    """Units one after another in one process: those of a chain refit the same models, which the process's fit
+    cache (:func:`harness.predictors.srm.fit_tau`) then holds."""
+    return [_cached(cache, fn, args) for fn, args in chain]
+
+
 def unit_label(fn: Callable[..., Any], args: tuple[Any, ...]) -> str:
     """What a unit computes, in a few words (the manifest's slowest units)."""
     if fn is _unit_predict:
-        return f"predict {args[1]}"
+        return f"predict {dict(args[0])['experiment']} {args[1]} seed {args[2]}"
     cell = args[0]
     params = cell.params.to_dict() if hasattr(cell.params, "to_dict") else dict(cell.params)
     extra = " ".join(f"{k}={params[k]}" for k in ("predictor", "d", "eta") if k in params)
@@ -118,22 +145,103 @@ def unit_label(fn: Callable[..., Any], args: tuple[Any, ...]) -> str:
 def unit_times(units: list[tuple[str, Callable[..., Any], tuple[Any, ...]]], seconds: dict[int, float | None],
                top: int = 15) -> dict[str, Any]:
     """Where a run's time went: CPU-bound seconds per experiment (summed over its units, in whichever process
-    ran them) and the slowest units. Units loaded from the cache count nothing (in a fresh folder: units that
-    another experiment of the same run had already computed)."""
+    ran them), the mean seconds of each unit kind (what the next run orders its chains by) and the slowest units.
+    Units loaded from the cache count nothing, nor do units equal to another experiment's (computed once)."""
     per: dict[str, float] = {}
     for i, (n, _, _) in enumerate(units):
         per[n] = per.get(n, 0.0) + (seconds.get(i) or 0.0)
     slow = sorted((i for i in seconds if seconds[i]), key=lambda i: -(seconds[i] or 0.0))[:top]
+    kinds: dict[str, list[float]] = {}
+    for i, secs in seconds.items():
+        if secs is not None:
+            kinds.setdefault(unit_kind(units[i][1], units[i][2]), []).append(secs)
     return {"seconds_by_experiment": {n: round(v, 1) for n, v in sorted(per.items(), key=lambda kv: -kv[1])},
+            "seconds_by_kind": {k: round(sum(v) / len(v), 3) for k, v in sorted(kinds.items())},
             "slowest_units": [{"experiment": units[i][0], "unit": unit_label(units[i][1], units[i][2]),
                                "seconds": round(seconds[i] or 0.0, 1)} for i in slow],
             "units_loaded_from_cache": sum(1 for i in seconds if seconds[i] is None)}
 
 
+def unit_kind(fn: Callable[..., Any], args: tuple[Any, ...]) -> str:
+    """A unit's label without its seed (repeat): units of one kind cost about the same."""
+    return re.sub(r" seed \d+", "", unit_label(fn, args))
+
+
+def chain_key(fn: Callable[..., Any], args: tuple[Any, ...]) -> tuple[Any, ...] | None:
+    """Units that fit the same models, None for a unit that shares none: early stopping's orderings of one
+    dataset, predictor and seed under every threshold (the same curves reach the same SRM fits until the
+    thresholds part them: 83% of the fits of fig4's cells recur), f-Hyperband's cells of one dataset, seed,
+    eta and predictor (its variants share the first brackets' fits)."""
+    if fn is not _unit_cell:
+        return None
+    cell = args[0]
+    p = cell.params.to_dict() if hasattr(cell.params, "to_dict") else dict(cell.params)
+    if cell.algorithm == "earlystop":
+        return ("earlystop", cell.dataset, p.get("predictor"), p.get("n_burnin"), cell.seed)
+    if cell.algorithm == "fhyperband" and p.get("predictor") not in ("oracle", "lastseen"):
+        return ("fhyperband", cell.dataset, cell.seed, p.get("eta"), p.get("predictor"))
+    return None
+
+
+def _guess_seconds(fn: Callable[..., Any], args: tuple[Any, ...]) -> float:
+    """A unit's cost before any run measured its kind (seconds on one core, order of magnitude)."""
+    if fn is _unit_predict:
+        return 5.0
+    cell = args[0]
+    p = cell.params.to_dict() if hasattr(cell.params, "to_dict") else dict(cell.params)
+    pred = p.get("predictor")
+    if pred == "qsvr":
+        return 40.0
+    if cell.algorithm == "earlystop":
+        return 4.0 if pred == "nusvr" else 1.0
+    if cell.algorithm == "fhyperband" and pred not in ("oracle", "lastseen"):
+        return 10.0
+    return 0.3
+
+
+def measured_seconds(*folders: Path) -> dict[str, float]:
+    """Seconds per unit kind that earlier full runs recorded (manifest.json 'time', the first folder first)."""
+    out: dict[str, float] = {}
+    for folder in reversed(folders):
+        try:
+            m = json.loads((folder / "manifest.json").read_text())
+        except (OSError, json.JSONDecodeError):
+            continue
+        for entry in [m, *m.get("reruns", [])]:
+            out.update((entry.get("time") or {}).get("seconds_by_kind", {}))
+    return out
+
+
+def plan(units: list[tuple[str, Callable[..., Any], tuple[Any, ...]]], known: dict[str, float]
+         ) -> tuple[list[list[int]], dict[int, int]]:
+    """The chains to run (lists of unit indices, costliest first, so the pool stays busy to the end) and, for
+    every unit equal to an earlier one (same :func:`unit_key`), that unit's index: it is computed once."""
+    first: dict[str, int] = {}
+    same: dict[int, int] = {}
+    chains: dict[Any, list[int]] = {}
+    for i, (_, fn, args) in enumerate(units):
+        k = unit_key(fn, args)
+        if k in first:
+            same[i] = first[k]
+            continue
+        first[k] = i
+        ck = chain_key(fn, args)
+        chains.setdefault(("chain", ck) if ck is not None else ("unit", i), []).append(i)
+
+    def cost(chain: list[int]) -> float:
+        return sum(known.get(unit_kind(units[i][1], units[i][2])) or _guess_seconds(units[i][1], units[i][2])
+                   for i in chain)
+
+    return sorted(chains.values(), key=lambda c: (-cost(c), c[0])), same
+
+
 def _units(cfg: dict[str, Any]) -> list[tuple[Callable[..., Any], tuple[Any, ...]]]:
     kind = cfg["kind"]
     if kind == "predict":
-        return [(_unit_predict, (cfg, ds)) for ds in cfg["datasets"]]
+        # one unit per repeat: fine-grained for the pool, and shared between experiments of the same spec
+        spec = predict_spec(cfg)
+        return [(_unit_predict, (spec, ds, rep)) for ds in cfg["datasets"]
+                for rep in range(cfg["repeats"])]
     cells = []
     if kind == "fhb_study":
         return [(_unit_cell, (c,)) for _, c in fhb_study_cells(cfg) + swift_oracle_cells(cfg)]
@@ -215,9 +323,7 @@ def reproduce(names: list[str], out_dir: str | Path, *, quick: bool = False, n_j
     out.mkdir(parents=True, exist_ok=True)
     cfgs = {n: load_config(n, quick, overrides) for n in names}
     units = [(n, fn, args) for n, cfg in cfgs.items() for fn, args in _units(cfg)]
-    # long units first so the pool stays busy
-    weight = {"targets_n400": 0, "table1": 0, "fig3_lce": 1, "fig4": 2, "swift_mlpf": 3, "table2": 4, "fig3": 5, "fig6": 6}
-    order = sorted(range(len(units)), key=lambda i: weight.get(units[i][0], 9))
+    chains, same = plan(units, measured_seconds(out, REPO_ROOT / "results"))
     t0 = time.perf_counter()
     par = Parallel(n_jobs=n_jobs, return_as="generator")
     results: dict[int, Any] = {}
@@ -225,10 +331,14 @@ def reproduce(names: list[str], out_dir: str | Path, *, quick: bool = False, n_j
     cache = out / ".units" / f"{code_hash()}{'-quick' if quick else ''}" if resume else None
     if cache is not None:
         cache.mkdir(parents=True, exist_ok=True)
-    gen = par(delayed(_cached)(cache, units[i][1], units[i][2]) for i in order)
-    for i, (res, secs) in zip(order, tqdm(gen, total=len(units), desc="reproduce", disable=not progress),
-                              strict=True):
-        results[i], seconds[i] = res, secs
+    gen = par(delayed(_run_chain)(cache, [units[i][1:] for i in chain]) for chain in chains)
+    with tqdm(total=len(units) - len(same), desc="reproduce", unit="unit", disable=not progress) as bar:
+        for chain, got in zip(chains, gen, strict=True):
+            for i, (res, secs) in zip(chain, got, strict=True):
+                results[i], seconds[i] = res, secs
+            bar.update(len(chain))
+    for i, j in same.items():  # another experiment's equal unit: computed once
+        results[i], seconds[i] = results[j], None
     wall = time.perf_counter() - t0
     summaries: dict[str, Any] = {}
     datasets: set[str] = set()

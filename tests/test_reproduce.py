@@ -113,3 +113,65 @@ def test_quick_leaderboard(tmp_path):
     assert n == 3 * 6 * 2
     assert main(["reproduce", "leaderboard", "--quick", "--out-dir", str(tmp_path), "-q"]) == 0
     assert len(pd.read_parquet(records[0])) == n
+
+
+def test_predict_units_are_the_full_runs_rows(shared_curves):
+    """One unit per repeat: together the rows the whole experiment gives (timings aside)."""
+    from harness.datasets import load_dataset
+    from harness.predictors.experiments import run_experiment
+    from harness.reproduce import _unit_predict, predict_spec
+
+    cfg = {**load_config("fig3", quick=True), "repeats": 2}
+    spec = predict_spec(cfg)
+    parts = pd.concat([_unit_predict(spec, "digits_cnn", r) for r in range(2)], ignore_index=True)
+    whole = run_experiment(load_dataset("digits_cnn"), "fig3", repeats=2, n_train=cfg["n_train"], budget="tiny",
+                           fractions=tuple(cfg["fractions"]), progress=False)
+    assert len(parts) == len(whole) > 0
+    pd.testing.assert_frame_equal(parts.drop(columns="seconds"), whole.drop(columns="seconds"))
+
+
+def test_plan_computes_equal_units_once_and_costliest_first(shared_curves):
+    """predict_check's repeats are fig3's (same spec): planned once; chains ordered by expected cost."""
+    from harness.reproduce import _units, plan, unit_key
+
+    cfgs = {n: load_config(n) for n in ("fig3", "predict_check", "fig4")}
+    units = [(n, fn, args) for n, cfg in cfgs.items() for fn, args in _units(cfg)]
+    chains, same = plan(units, {})
+    fig3 = {unit_key(fn, a): i for i, (n, fn, a) in enumerate(units) if n == "fig3"}
+    shared = [i for i, (n, fn, a) in enumerate(units) if n == "predict_check" and unit_key(fn, a) in fig3]
+    assert len(shared) == 6 * 3  # six datasets of fig3, three repeats each
+    assert all(same[i] == fig3[unit_key(units[i][1], units[i][2])] for i in shared)
+    planned = sorted(i for c in chains for i in c)
+    assert planned == sorted(set(range(len(units))) - set(same))  # every other unit exactly once
+    # fig4's thresholds of one (dataset, predictor, ordering) run as one chain
+    es = [c for c in chains if units[c[0]][0] == "fig4"]
+    assert len(es) == 2 * 2 * 10 and all(len(c) == 3 * 2 for c in es)
+    # with measured costs, the costliest chain goes first
+    chains2, _ = plan(units, {"predict fig3 digits_cnn": 1000.0})
+    assert units[chains2[0][0]][0] in ("fig3", "predict_check") and "digits_cnn" in units[chains2[0][0]][2]
+
+
+def test_chained_cells_give_what_they_give_alone(shared_curves):
+    """Early-stopping cells of one ordering run back to back share SRM fits through the process's fit cache,
+    and each gives the record it gives alone with an empty cache."""
+    import dataclasses
+
+    from harness.predictors import srm
+    from harness.reproduce import _run_chain, _unit_cell
+    from harness.runner import Cell, run_cell
+
+    cells = [Cell("digits_cnn", "earlystop", {"predictor": "nusvr", "Delta": D, "delta": 0.0, "nth": nth,
+                                              "n_burnin": 30}, seed=0) for D, nth in ((0.99, 1), (0.9, 1), (0.99, 3))]
+
+    def plain(rec):
+        return {k: v for k, v in dataclasses.asdict(rec).items() if "seconds" not in k}
+
+    alone = []
+    for c in cells:
+        srm._FITS.clear()
+        alone.append(plain(run_cell(c)))
+    srm._FITS.clear()
+    hits = srm.FIT_CACHE_STATS["hits"]
+    chained = [plain(r) for r, _ in _run_chain(None, [(_unit_cell, (c,)) for c in cells])]
+    assert srm.FIT_CACHE_STATS["hits"] > hits  # the chain reused fits ...
+    assert chained == alone  # ... and changed no number

@@ -65,8 +65,10 @@ def run_experiment(cs: CurveSet, experiment: str, *, repeats: int = 10, n_train:
                    budget: str | int = "cheap", seed: int = 0, swapped: bool = False, with_lce: bool = False,
                    fractions: tuple[float, ...] = FIG3_FRACTIONS, split_column: str | None = None,
                    progress: bool = True, lce_test: int = 40, clip: str = "observed",
-                   target: str = "final", lce_budget: str = "cheap", n_jobs: int = 1) -> pd.DataFrame:
-    """The rows of one prediction experiment on ``cs`` (``n_jobs``: repeats in parallel processes, same rows)."""
+                   target: str = "final", lce_budget: str = "cheap", n_jobs: int = 1,
+                   repeat_ids: list[int] | None = None) -> pd.DataFrame:
+    """The rows of one prediction experiment on ``cs`` (``n_jobs``: repeats in parallel processes, same rows;
+    ``repeat_ids``: only those repeats, with the rows they have in the full run)."""
     if cs.n_configs < 4:
         raise ValueError(f"dataset {cs.name!r} has {cs.n_configs} configuration(s) with a finite curve; the R^2 protocol "
                          "needs at least 4 (2 to train on, 2 to test)")
@@ -77,7 +79,7 @@ def run_experiment(cs: CurveSet, experiment: str, *, repeats: int = 10, n_train:
     if experiment != "table8":
         df = run_protocol(cs, tasks, n_train=n_train, repeats=repeats, budget=budget, seed=seed, swapped=swapped,
                           progress=progress, desc=experiment, lce_test=lce_test, clip=clip, lce_budget=lce_budget,
-                          n_jobs=n_jobs)
+                          n_jobs=n_jobs, repeat_ids=repeat_ids)
         df.insert(0, "experiment", experiment)
         return df
     if split_column is None:
@@ -92,7 +94,7 @@ def run_experiment(cs: CurveSet, experiment: str, *, repeats: int = 10, n_train:
         n = min(n_train, len(tr) - 1)
         df = run_protocol(cs, tasks, n_train=n, repeats=repeats, budget=budget, seed=seed, swapped=swapped,
                           train_side=tr, test_side=te, progress=progress, desc=f"table8 {name}", clip=clip,
-                          n_jobs=n_jobs)
+                          n_jobs=n_jobs, repeat_ids=repeat_ids)
         df.insert(0, "experiment", "table8")
         df["split"] = f"{split_column} {name} ({med:.4g})"
         frames.append(df)

@@ -69,8 +69,10 @@ def run_protocol(cs: CurveSet, tasks: Sequence[Task], *, n_train: int = 100, rep
                  budget: str | int = "cheap", seed: int = 0, swapped: bool = False, lce_test: int = 40,
                  train_side: np.ndarray | None = None, test_side: np.ndarray | None = None,
                  progress: bool = True, desc: str = "predict", clip: str = "observed",
-                 lce_budget: str = "cheap", n_jobs: int = 1) -> pd.DataFrame:
-    """One row per (task, repeat). ``train_side``/``test_side`` restrict the pools (Table 8 OOD);
+                 lce_budget: str = "cheap", n_jobs: int = 1,
+                 repeat_ids: Sequence[int] | None = None) -> pd.DataFrame:
+    """One row per (task, repeat); ``repeat_ids`` computes only those repeats of the ``repeats`` (their rows are
+    the same as in the full run: every repeat has its own seeds). ``train_side``/``test_side`` restrict the pools (Table 8 OOD);
     ``clip="observed"`` applies :func:`clip_to_observed` to every SRM prediction ("none": raw);
     ``lce_budget`` is the LCE fit (``paper`` / ``cheap`` MCMC or ``bma``, see :mod:`.lce`); ``n_jobs`` runs the
     repeats in that many joblib processes (the same rows; -1: every core)."""
@@ -90,12 +92,15 @@ def run_protocol(cs: CurveSet, tasks: Sequence[Task], *, n_train: int = 100, rep
     if test_side is None and cs.n_configs - n_train < 2:
         raise ValueError(f"n_train is {n_train}, which leaves {cs.n_configs - n_train} test config(s) of "
                          f"{cs.name}'s {cs.n_configs}; R^2 needs at least 2 (n_train at most {cs.n_configs - 2})")
+    reps = list(range(repeats)) if repeat_ids is None else [int(r) for r in repeat_ids]
+    if any(not 0 <= r < repeats for r in reps):
+        raise ValueError(f"repeat_ids are {reps}, but must lie in 0..{repeats - 1}")
     args = (cs, tasks, pool_tr, pool_te, n_train, budget, seed, swapped, lce_test, clip, lce_budget)
-    bar = tqdm(total=len(tasks) * repeats, desc=f"{desc} {cs.name}", disable=not progress)
+    bar = tqdm(total=len(tasks) * len(reps), desc=f"{desc} {cs.name}", disable=not progress)
     rows: list[dict[str, Any]] = []
-    if n_jobs == 1 or repeats == 1:
+    if n_jobs == 1 or len(reps) == 1:
         builders: dict[str, FeatureBuilder] = {}
-        for rep in range(repeats):
+        for rep in reps:
             rows += _one_repeat(*args, rep, builders, bar)
     else:
         from joblib import Parallel, delayed
@@ -104,7 +109,7 @@ def run_protocol(cs: CurveSet, tasks: Sequence[Task], *, n_train: int = 100, rep
 
         par = Parallel(n_jobs=n_jobs, return_as="generator", batch_size=1)
         blas = blas_threads()
-        for got in par(delayed(_repeat_in_worker)(blas, *args, rep) for rep in range(repeats)):
+        for got in par(delayed(_repeat_in_worker)(blas, *args, rep) for rep in reps):
             rows += got
             bar.update(len(got))
     bar.close()

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from harness.predictors.protocol import regression_check
-from harness.reproduce import _unit_predict, load_config
+from harness.reproduce import _unit_predict, load_config, predict_spec
 
 REPO = Path(__file__).resolve().parents[2]
 BASELINE = REPO / "results" / "predict_check.csv"
@@ -27,11 +27,12 @@ def test_baseline_covers_the_check():
 @pytest.mark.slow
 @pytest.mark.parametrize("dataset", CFG["datasets"])
 def test_predictors_have_not_regressed(dataset, shared_curves):
-    """One test per dataset (the same settings and rows as one unit of harness reproduce predict_check), so that
+    """One test per dataset (the same settings and rows as harness reproduce predict_check's units), so that
     pytest-xdist spreads them over the cores."""
     base = pd.read_csv(BASELINE)
     base = base[base.dataset == dataset]
-    current = _unit_predict(CFG, dataset)
+    current = pd.concat([_unit_predict(predict_spec(CFG), dataset, r) for r in range(CFG["repeats"])],
+                        ignore_index=True)
     assert len(current) == len(base)
     fails = regression_check(current, base, CFG["tolerance"], CFG["tolerance_se"])
     assert not fails, "\n".join(fails)
