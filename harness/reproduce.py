@@ -168,10 +168,14 @@ def unit_kind(fn: Callable[..., Any], args: tuple[Any, ...]) -> str:
 
 
 def chain_key(fn: Callable[..., Any], args: tuple[Any, ...]) -> tuple[Any, ...] | None:
-    """Units that fit the same models, None for a unit that shares none: early stopping's orderings of one
+    """Units that fit the same models, None for a unit that shares none: the prediction experiments' repeats of
+    one dataset and split (their first cells share a seed: targets' nu-SVR cells are table1's), early stopping's orderings of one
     dataset, predictor and seed under every threshold (the same curves reach the same SRM fits until the
     thresholds part them: 83% of the fits of fig4's cells recur), f-Hyperband's cells of one dataset, seed,
     eta and predictor (its variants share the first brackets' fits)."""
+    if fn is _unit_predict:
+        s = dict(args[0])
+        return ("predict", args[1], s["n_train"], s["seed"], args[2])
     if fn is not _unit_cell:
         return None
     cell = args[0]

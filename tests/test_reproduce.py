@@ -175,3 +175,20 @@ def test_chained_cells_give_what_they_give_alone(shared_curves):
     chained = [plain(r) for r, _ in _run_chain(None, [(_unit_cell, (c,)) for c in cells])]
     assert srm.FIT_CACHE_STATS["hits"] > hits  # the chain reused fits ...
     assert chained == alone  # ... and changed no number
+
+
+def test_cells_shared_between_experiments_are_fitted_once(shared_curves):
+    """targets' first cell (nu-SVR on the final value) is table1's: same split, same seed, same data. In one
+    process it is fitted once, and targets' rows are what they are without table1 run before."""
+    from harness.predictors import protocol
+    from harness.reproduce import _unit_predict, predict_spec
+
+    spec = {n: predict_spec({**load_config(n), "budget": "tiny"}) for n in ("table1", "targets")}
+    protocol._CELLS.clear()
+    alone = _unit_predict(spec["targets"], "digits_cnn", 0)
+    protocol._CELLS.clear()
+    t1 = _unit_predict(spec["table1"], "digits_cnn", 0)
+    after = _unit_predict(spec["targets"], "digits_cnn", 0)
+    assert len(protocol._CELLS) == len(t1) + len(after) - 1  # one cell shared
+    pd.testing.assert_frame_equal(after.drop(columns="seconds"), alone.drop(columns="seconds"))
+    assert after.r2.iloc[0] == t1[t1.method == "nusvr"].r2.iloc[0]
