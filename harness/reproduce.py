@@ -59,18 +59,18 @@ def load_config(name: str, quick: bool = False, overrides: list[str] | None = No
 # units (top-level functions so joblib can pickle them)
 
 
-#: what decides a prediction experiment's rows on a dataset (besides the dataset and the repeat): two experiments
-#: with the same spec share their units (predict_check's repeats are fig3's first repeats)
-PREDICT_SPEC = ("experiment", "n_train", "budget", "seed", "with_lce", "fractions", "lce_test", "target",
-                "lce_budget")
+#: what decides a prediction experiment's rows on a dataset (besides the dataset and the repeat), with the defaults
+#: of those a config may leave out: two experiments with the same spec share their units (predict_check's repeats
+#: are fig3's first repeats)
+PREDICT_SPEC = {"experiment": None, "n_train": None, "budget": None, "seed": None, "with_lce": False,
+                "fractions": (25,), "lce_test": 40, "target": "final", "lce_budget": "cheap"}
 
 
 def predict_spec(cfg: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
-    """The :data:`PREDICT_SPEC` of a predict experiment's config, defaults filled in."""
-    return (("experiment", cfg.get("base_experiment", cfg["experiment"])), ("n_train", cfg["n_train"]),
-            ("budget", cfg["budget"]), ("seed", cfg["seed"]), ("with_lce", bool(cfg.get("with_lce", False))),
-            ("fractions", tuple(cfg.get("fractions", (25,)))), ("lce_test", cfg.get("lce_test", 40)),
-            ("target", cfg.get("target", "final")), ("lce_budget", cfg.get("lce_budget", "cheap")))
+    """The :data:`PREDICT_SPEC` of a predict experiment's config, defaults filled in (hashable: a unit's key)."""
+    c = {**PREDICT_SPEC, **cfg, "experiment": cfg.get("base_experiment", cfg["experiment"])}
+    c["with_lce"], c["fractions"] = bool(c["with_lce"]), tuple(c["fractions"])
+    return tuple((k, c[k]) for k in PREDICT_SPEC)
 
 
 def _unit_predict(spec: tuple[tuple[str, Any], ...], dataset: str, rep: int) -> pd.DataFrame:
@@ -132,12 +132,16 @@ def _run_chain(cache: Path | None, chain: list[tuple[Callable[..., Any], tuple[A
     return [_cached(cache, fn, args) for fn, args in chain]
 
 
+def _cell_params(cell: Cell) -> dict[str, Any]:
+    return cell.params.to_dict() if hasattr(cell.params, "to_dict") else dict(cell.params)
+
+
 def unit_label(fn: Callable[..., Any], args: tuple[Any, ...]) -> str:
     """What a unit computes, in a few words (the manifest's slowest units)."""
     if fn is _unit_predict:
         return f"predict {dict(args[0])['experiment']} {args[1]} seed {args[2]}"
     cell = args[0]
-    params = cell.params.to_dict() if hasattr(cell.params, "to_dict") else dict(cell.params)
+    params = _cell_params(cell)
     extra = " ".join(f"{k}={params[k]}" for k in ("predictor", "d", "eta") if k in params)
     return f"{cell.algorithm} {cell.dataset} seed {cell.seed}" + (f" {extra}" if extra else "")
 
@@ -169,8 +173,8 @@ def unit_kind(fn: Callable[..., Any], args: tuple[Any, ...]) -> str:
 
 def chain_key(fn: Callable[..., Any], args: tuple[Any, ...]) -> tuple[Any, ...] | None:
     """Units that fit the same models, None for a unit that shares none: the prediction experiments' repeats of
-    one dataset and split (their first cells share a seed: targets' nu-SVR cells are table1's), early stopping's orderings of one
-    dataset, predictor and seed under every threshold (the same curves reach the same SRM fits until the
+    one dataset and split (their first cells share a seed: targets' nu-SVR cells are table1's), early stopping's
+    orderings of one dataset, predictor and seed under every threshold (the same curves reach the same SRM fits until the
     thresholds part them: 83% of the fits of fig4's cells recur), f-Hyperband's cells of one dataset, seed,
     eta and predictor (its variants share the first brackets' fits)."""
     if fn is _unit_predict:
@@ -179,7 +183,7 @@ def chain_key(fn: Callable[..., Any], args: tuple[Any, ...]) -> tuple[Any, ...] 
     if fn is not _unit_cell:
         return None
     cell = args[0]
-    p = cell.params.to_dict() if hasattr(cell.params, "to_dict") else dict(cell.params)
+    p = _cell_params(cell)
     if cell.algorithm == "earlystop":
         return ("earlystop", cell.dataset, p.get("predictor"), p.get("n_burnin"), cell.seed)
     if cell.algorithm == "fhyperband" and p.get("predictor") not in ("oracle", "lastseen"):
@@ -192,7 +196,7 @@ def _guess_seconds(fn: Callable[..., Any], args: tuple[Any, ...]) -> float:
     if fn is _unit_predict:
         return 5.0
     cell = args[0]
-    p = cell.params.to_dict() if hasattr(cell.params, "to_dict") else dict(cell.params)
+    p = _cell_params(cell)
     pred = p.get("predictor")
     if pred == "qsvr":
         return 40.0

@@ -6,7 +6,6 @@ fit the method on the features at ``tau = max(1, round_half_up(x/100 * T))``; sc
 
 from __future__ import annotations
 
-import hashlib
 import math
 import time
 from collections.abc import Iterable, Sequence
@@ -126,13 +125,10 @@ CELL_CACHE_SIZE = 100_000
 
 def _cell_key(task: Task, tau: int, budget: str | int, seed: int, clip: str, swapped: bool,
               *arrays: np.ndarray) -> tuple[Any, ...]:
-    h = hashlib.sha256()
-    for a in arrays:
-        a = np.ascontiguousarray(a, dtype=np.float64)
-        h.update(repr(a.shape).encode())
-        h.update(a.tobytes())
+    from .srm import data_digest
+
     return (task.method, task.features, tau, task.effective_target(), task.options, str(budget), seed, clip,
-            swapped, h.hexdigest())
+            swapped, data_digest(*arrays))
 
 
 def _repeat_in_worker(blas: int | None, *args: Any) -> list[dict[str, Any]]:
@@ -196,8 +192,7 @@ def _one_repeat(cs: CurveSet, tasks: Sequence[Task], pool_tr: np.ndarray, pool_t
             score_trim = math.nan
         rows.append({"dataset": cs.name, "method": task.label, "features": task.features,
                      "fraction": task.fraction, "tau": tau, "repeat": rep, "r2": score, "r2_trimmed": score_trim,
-                     "n_train": n_train, "n_test": n_test,
-                     "seconds": secs})
+                     "n_train": n_train, "n_test": n_test, "seconds": secs})
         if bar is not None:
             bar.update(1)
     return rows

@@ -80,12 +80,17 @@ def _fit_key(model: Any, X: np.ndarray, y: np.ndarray, error: str, seed: int) ->
         params = repr(sorted(model.get_params(deep=False).items()))
     except Exception:  # noqa: BLE001 (a parameter that does not print: do not cache)
         return None
+    return (cls.__module__, cls.__qualname__, params, data_digest(X, y), error, seed)
+
+
+def data_digest(*arrays: np.ndarray) -> str:
+    """sha256 of arrays as float64 with their shapes: the data part of a fit cache's key."""
     h = hashlib.sha256()
-    for a in (X, y):
+    for a in arrays:
         a = np.ascontiguousarray(a, dtype=np.float64)
         h.update(repr(a.shape).encode())
         h.update(a.tobytes())
-    return (cls.__module__, cls.__qualname__, params, h.hexdigest(), error, seed)
+    return h.hexdigest()
 
 
 def fit_tau(factory: Callable[[], Any], X: np.ndarray, y: np.ndarray, *, error: str = "loo",
