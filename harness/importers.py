@@ -141,7 +141,9 @@ def read_table(path: Path, required: Sequence[str]) -> pd.DataFrame:
 def _numeric(df: pd.DataFrame, col: str, path: Path, integer: bool = False) -> np.ndarray:
     s = df[col]
     num = pd.to_numeric(s, errors="coerce")
-    bad = num.isna() & s.notna() & (s.astype(str).str.strip().str.lower() != "nan")
+    bad = num.isna() & s.notna()
+    if bad.any():  # a cell that is not a number unless it spells "nan" (only those rows are read as text)
+        bad[bad] = s[bad].astype(str).str.strip().str.lower() != "nan"
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
         raise DatasetError(f"{path}: column {col!r} must be numeric; data row {i + 1} has {s.iloc[i]!r}")

@@ -126,7 +126,7 @@ class FastBayesianRidge:
     docstring). ``fit(X, y, prep)`` reuses a :class:`BayesPrep` of the same data."""
 
     __slots__ = ("alpha_1", "alpha_2", "lambda_1", "lambda_2", "max_iter", "tol", "coef_", "intercept_", "alpha_",
-                 "lambda_", "sigma_", "X_offset_", "n_iter_")
+                 "lambda_", "X_offset_", "n_iter_", "_prep", "_sigma")
 
     def __init__(self, *, alpha_1: float = 1e-6, alpha_2: float = 1e-6, lambda_1: float = 1e-6,
                  lambda_2: float = 1e-6, max_iter: int = 300, tol: float = 1e-3):
@@ -172,13 +172,23 @@ class FastBayesianRidge:
         self.n_iter_ = iter_ + 1
         self.alpha_, self.lambda_ = alpha_, lambda_
         coef_, _ = self._update_coef(p, alpha_, lambda_)
-        self.sigma_ = np.dot(p.Vh_full.T, p.Vh_full / (alpha_ * p.eigen_vals_full + lambda_)[:, np.newaxis])
+        self._prep, self._sigma = p, None  # sigma_ on first use: only return_std needs it
         self.X_offset_ = p.X_offset
         coef_ = coef_.astype(p.X_offset.dtype, copy=False)
         coef_ = np.divide(coef_, np.ones(p.n_features, dtype=dtype))  # _set_intercept's division by X_scale_
         self.coef_ = coef_
         self.intercept_ = p.y_offset - p.X_offset @ coef_
         return self
+
+    @property
+    def sigma_(self) -> np.ndarray:
+        """The posterior covariance, as ``BayesianRidge.fit`` computes it, made when first read: an
+        n_features^2 x n_features product that a search's candidates (scored by their mean only) never need,
+        and for a 350-epoch curve the costliest step of a fit."""
+        if self._sigma is None:
+            p = self._prep
+            self._sigma = np.dot(p.Vh_full.T, p.Vh_full / (self.alpha_ * p.eigen_vals_full + self.lambda_)[:, np.newaxis])
+        return self._sigma
 
     def predict(self, X: np.ndarray, return_std: bool = False) -> Any:
         X = np.asarray(X, dtype=np.float64)

@@ -37,11 +37,14 @@ def test_a_mechanism_that_cannot_act_is_announced(caplog, capsys):
     assert "fhyperband: d=100 full curves are needed before a rung's SRM is trained" in caplog.text
     assert "swift: d=100 full curves are needed before a rung's predictor is trained" in caplog.text
     assert "will act exactly like Hyperband" in caplog.text
-    caplog.clear()
-    with caplog.at_level("WARNING"):
-        assert main(["replay", "-d", "digits_cnn", "-a", "fhyperband", "--eta", "2", "--seeds", "0", "-q",
-                     "--set", "d=100", "--set", "n_runs=20"]) == 0
-    assert "act exactly like Hyperband" not in caplog.text
+    # at R=20, eta=2 a rung trains at most 18 trials per Hyperband run: 5 runs collect 90, 6 runs 108
+    for n_runs, acts in ((5, False), (6, True)):
+        caplog.clear()
+        with caplog.at_level("WARNING"):
+            assert main(["replay", "-d", "digits_cnn", "-a", "fhyperband", "--eta", "2", "--seeds", "0", "-q",
+                         "--set", "d=100", "--set", f"n_runs={n_runs}"]) == 0
+        assert ("act exactly like Hyperband" not in caplog.text) == acts, n_runs
+        assert acts or "no rung trains more than 90 trials" in caplog.text
 
 
 def test_an_internal_error_is_not_disguised_as_bad_input(tmp_path, monkeypatch, capsys):

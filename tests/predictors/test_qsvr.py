@@ -14,6 +14,9 @@ from harness.predictors.qsvr import (
     build_qubo,
     combination_weights,
     decode,
+    ising_beta_range,
+    qubo_bqm,
+    qubo_dict,
     rbf_kernel,
     sample_qubo,
 )
@@ -104,3 +107,52 @@ def test_qsvr_offline_small_case_is_seeded_and_predicts(mlpf):
     assert r2(y[te, -1], a.predict(X[te])) > 0.5
     big = QSVRPred(num_reads=20, num_sweeps=20, seed=0).fit(X[:60], y[:60, -1])
     assert big.X_.shape[0] == 20  # subsampled to 120 qubits / (2K)
+
+
+def _random_qubos(n_models: int, seed: int = 0):
+    """Random upper-triangular QUBOs of many sizes, densities and precisions, and real QSVR models."""
+    rng = np.random.default_rng(seed)
+    for t in range(n_models):
+        n = int(rng.integers(1, 60))
+        Q = rng.normal(size=(n, n)) * rng.choice([1e-3, 1.0, 100.0])
+        Q[rng.random((n, n)) < rng.random() * 0.9] = 0
+        yield np.round(Q, int(rng.integers(0, 4))) if t % 3 == 0 else Q  # ties in the smallest bias count
+    for K in (2, 3):
+        X, y = rng.random((20, 4)), rng.random(20)
+        yield build_qubo(rbf_kernel(X, X, 0.1), y, K=K, B=0.5, k0=0.005, epsilon=0.02, xi=0.01, beta=0.0)
+
+
+@needs_sampler
+def test_qubo_model_is_dimods_from_qubo():
+    """qubo_dict/qubo_bqm build, from arrays, what the double loop and dimod.BQM.from_qubo built: the same keys in
+    the same order, the same variables in the same order, the same biases in BINARY and SPIN form."""
+    import dimod
+
+    for Q in _random_qubos(60):
+        n = Q.shape[0]
+        loop = {(p, q): float(Q[p, q]) for p in range(n) for q in range(p, n) if Q[p, q] != 0 or p == q}
+        assert list(qubo_dict(Q).items()) == list(loop.items())
+        ref, ours = dimod.BQM.from_qubo(loop), qubo_bqm(Q)
+        assert list(ours.variables) == list(ref.variables)
+        for a, b in ((ref, ours), (ref.spin, ours.spin)):
+            assert list(a.linear.items()) == list(b.linear.items())
+            assert list(a.quadratic.items()) == list(b.quadratic.items()) and a.offset == b.offset
+
+
+@needs_sampler
+def test_beta_range_is_the_samplers_default():
+    """ising_beta_range equals dwave.samplers' _default_ising_beta_range bit for bit (its per-variable sums are
+    order-sensitive: summing the couplings in any other order changes many of these), and the annealer gives the
+    same samples with it as with its own default."""
+    from dwave.samplers import SimulatedAnnealingSampler
+    from dwave.samplers.sa.sampler import _default_ising_beta_range
+
+    for Q in _random_qubos(200, seed=1):
+        spin = qubo_bqm(Q).spin
+        ref = _default_ising_beta_range(spin.linear, spin.quadratic)
+        assert ising_beta_range(spin) == ref
+    samples, energy, _ = sample_qubo(Q, num_reads=30, num_sweeps=20, seed=7)
+    ss = SimulatedAnnealingSampler().sample_qubo(qubo_dict(Q), num_reads=30, num_sweeps=20, seed=7).aggregate()
+    order = np.argsort(ss.record.energy, kind="stable")
+    assert np.array_equal(energy, ss.record.energy[order])
+    assert np.array_equal(samples, np.asarray(ss.record.sample)[order][:, np.argsort(ss.variables)])
