@@ -132,11 +132,22 @@ class SMACScheduler(ExternalScheduler):
         self._closed = False
         self._exhausted_error = __import__("smac.main.exceptions", fromlist=["x"]).ConfigurationSpaceExhaustedException
 
+    @staticmethod
+    def _one_thread() -> Any:
+        """SMAC's random forest fits and predicts its trees with joblib threads on every core (n_jobs=-1); in a
+        replay, where cells already run one per core, those threads only contend (a MultiFidelityFacade run
+        spent 27 of 37 s waiting on them). Trees are seeded one by one, so the asks are the same on one thread
+        (tests/adapters/test_smac.py compares with SMAC's own loop at its defaults)."""
+        from joblib import parallel_config
+
+        return parallel_config(backend="sequential")
+
     def suggest(self) -> Job | None:
         if not self.may_start():
             return None
         try:
-            info = self.smac.ask()
+            with self._one_thread():
+                info = self.smac.ask()
         except self._exhausted_error:  # SMAC found no configuration it has not evaluated: the run ends here
             self.exhausted = True
             self.space_exhausted = True
@@ -167,7 +178,8 @@ class SMACScheduler(ExternalScheduler):
     def on_result(self, trial: int, epoch: int, loss: float) -> Decision:
         info = self.pending.pop(trial)
         cost = loss if math.isfinite(loss) else float(np.finfo(float).max)
-        self.smac.tell(info, self._TrialValue(cost=cost), save=False)
+        with self._one_thread():
+            self.smac.tell(info, self._TrialValue(cost=cost), save=False)
         self.running.discard(trial)
         if epoch >= self.R:
             self.reached.append((trial, loss))
