@@ -43,6 +43,9 @@ def test_quick_reproduce_builds_results(tmp_path, shared_curves, capsys):
     assert len(swift) == 3  # Hyperband, Swift + SVR, Swift + QSVR
     readme = (tmp_path / "README.md").read_text()
     assert "QUICK run" in readme and "2926.3 ± 39.9" in readme and "97.22 ± 0.31" in readme
+    # Baker's own rows under ours (issue #29): Table 1's MetaQNN nu-SVR, Table 2's MetaQNN AP alone
+    assert "| MetaQNN (CIFAR-10), T=20, 1000 configs | 97.22 ± 0.31 |" in (tmp_path / "table1.md").read_text()
+    assert "| AP | 15.38 ± 4.66 |" in (tmp_path / "table2.md").read_text()
     t1 = pd.read_csv(tmp_path / "table1.csv")
     assert set(t1.method) == {"nusvr", "ols", "blr", "rf"}
     # the f-Hyperband study's run records keep their per-run statistics but not the decision traces (which

@@ -14,6 +14,20 @@ from ..metrics import RunRecord, summarize
 from .replay import legend, plot_anytime, save_figure, summary_table, to_markdown, write_jsonl
 
 
+def _paper_beside(name: str) -> str:
+    """Baker et al.'s own table under ours (quoted from SPEC 7), for table1 and table2."""
+    from .paper import PAPER_BESIDE, PAPER_TABLE1, PAPER_TABLE2
+
+    quoted = {"table1": ("Table 1, ν-SVR/OLS/BLR/RF at 25% of the curve", PAPER_TABLE1),
+              "table2": ("Table 2, ν-SVR by feature set", PAPER_TABLE2)}.get(name)
+    if quoted is None:
+        return ""
+    return (f"\n{PAPER_BESIDE}{quoted[0]} (quoted from SPEC 7; their populations are not public). "
+            "The analogues made here from their search spaces: `cifar10_metaqnn_small` (MetaQNN CNNs, architecture "
+            "varying), `cifar10_resnet_small` (ResNets; Baker's are on TinyImageNet with T=140), "
+            "`cifar10_cudaconvnet_small` and `ptb_lstm_small` (the LSTM space):\n\n" + quoted[1] + "\n")
+
+
 def write_predict(cfg: dict[str, Any], frames: list[pd.DataFrame], out: Path) -> dict[str, Any]:
     from ..predictors.protocol import aggregate
     from .predict import markdown, plot_fig3
@@ -23,7 +37,7 @@ def write_predict(cfg: dict[str, Any], frames: list[pd.DataFrame], out: Path) ->
     df.to_csv(out / f"{name}.csv", index=False)
     md = markdown(df, cfg.get("base_experiment", name))
     (out / f"{name}.md").write_text(f"# {name}: 100 x R² (mean ± SE over {cfg['repeats']} repeats), "
-                                    f"{cfg['n_train']} training configs\n\n{md}\n")
+                                    f"{cfg['n_train']} training configs\n\n{md}\n{_paper_beside(name)}")
     if cfg.get("base_experiment", name) == "fig3":
         plot_fig3(df, out / f"{name}.png")
     agg = aggregate(df)
