@@ -12,7 +12,9 @@ from harness.runner import Cell, run_cell
 @pytest.mark.parametrize("name,n,t,objective", [("digits_cnn", 200, 20, "val_acc"),
                                                 ("shakespeare_lstm", 48, 15, "val_loss"),
                                                 ("cifar10_cudaconvnet_small", 120, 25, "val_acc"),
-                                                ("ptb_lstm_small", 120, 30, "val_loss")])
+                                                ("ptb_lstm_small", 120, 30, "val_loss"),
+                                                ("cifar10_resnet_small", 120, 20, "val_acc"),
+                                                ("cifar10_metaqnn_small", 120, 20, "val_acc")])
 def test_embedded_dataset(name, n, t, objective):
     cs = load_dataset(name, nan_policy="error")  # verifies the content hash too
     assert (cs.n_configs, cs.n_epochs, cs.objective) == (n, t, objective)
@@ -39,3 +41,29 @@ def test_baker_space_populations_have_full_curves(name, capsys):
     assert cs.epoch_seconds is not None and (cs.epoch_seconds > 0).all()
     assert main(["datasets", "describe", name]) == 0
     assert "full_curves          120" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name", ["cifar10_resnet_small", "cifar10_metaqnn_small"])
+def test_issue29_populations_rerun_from_a_clean_commit(name, capsys):
+    """Issue 29: >= 100 full curves, made by python -m generate from a clean commit named in the provenance (every
+    training session clean), wall and CPU seconds per epoch; describe shows both."""
+    cs = load_dataset(name, nan_policy="error")
+    assert cs.describe()["full_curves"] >= 100
+    prov = cs.provenance
+    assert prov["git_clean"] is True and len(prov["git_sha"]) == 40 and not prov["git_dirty_files"]
+    assert prov["command"].startswith(f"python -m generate population={name}")
+    assert cs.epoch_seconds is not None and cs.epoch_cpu_seconds is not None
+    assert (cs.epoch_cpu_seconds > 0).all() and (cs.epoch_seconds > 0).all()
+    assert main(["datasets", "describe", name]) == 0
+    out = capsys.readouterr().out
+    assert "full_curves          120" in out and "(clean tree)" in out and "wall + cpu" in out
+
+
+def test_metaqnn_architectures_vary():
+    """The MetaQNN population's point: its AP features differ between configurations (layer count, filters,
+    kernel sizes), so Table 2's AP column measures something."""
+    cs = load_dataset("cifar10_metaqnn_small")
+    ap = [f.name for f in cs.features if f.kind == "ap"]
+    assert {"ap_n_conv", "ap_n_fc", "ap_total_filters", "ap_mean_kernel", "ap_n_weights"} <= set(ap)
+    for name in ("ap_n_conv", "ap_n_fc", "ap_total_filters", "ap_mean_kernel", "ap_n_weights"):
+        assert cs.configs[name].nunique() >= 3, name

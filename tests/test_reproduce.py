@@ -142,7 +142,8 @@ def test_plan_computes_equal_units_once_and_costliest_first(shared_curves):
     chains, same = plan(units, {})
     fig3 = {unit_key(fn, a): i for i, (n, fn, a) in enumerate(units) if n == "fig3"}
     shared = [i for i, (n, fn, a) in enumerate(units) if n == "predict_check" and unit_key(fn, a) in fig3]
-    assert len(shared) == 6 * 3  # six datasets of fig3, three repeats each
+    both = set(cfgs["fig3"]["datasets"]) & set(cfgs["predict_check"]["datasets"])
+    assert len(both) == 8 and len(shared) == len(both) * cfgs["predict_check"]["repeats"]  # 8 x 3 repeats
     assert all(same[i] == fig3[unit_key(units[i][1], units[i][2])] for i in shared)
     planned = sorted(i for c in chains for i in c)
     assert planned == sorted(set(range(len(units))) - set(same))  # every other unit exactly once
