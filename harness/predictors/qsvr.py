@@ -118,13 +118,19 @@ def token_configured() -> bool:
         return False
 
 
-def qubo_dict(Q: np.ndarray) -> dict[tuple[int, int], float]:
-    """The upper triangle of ``Q`` as dimod's QUBO dict: every diagonal entry and every non-zero (p, q > p), in
-    row-major order (what a double loop over p and q >= p gives, built without one)."""
+def _qubo_entries(Q: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows, columns and values of the QUBO's entries: every diagonal entry and every non-zero (p, q > p) of the
+    upper triangle, in row-major order (what a double loop over p and q >= p visits)."""
     p, q = np.triu_indices(Q.shape[0])
     v = Q[p, q]
     keep = (v != 0) | (p == q)
-    return dict(zip(zip(p[keep].tolist(), q[keep].tolist(), strict=True), v[keep].tolist(), strict=True))
+    return p[keep], q[keep], v[keep]
+
+
+def qubo_dict(Q: np.ndarray) -> dict[tuple[int, int], float]:
+    """The upper triangle of ``Q`` as dimod's QUBO dict (:func:`_qubo_entries`, built without a Python loop)."""
+    p, q, v = _qubo_entries(Q)
+    return dict(zip(zip(p.tolist(), q.tolist(), strict=True), v.tolist(), strict=True))
 
 
 def qubo_bqm(Q: np.ndarray) -> Any:
@@ -135,10 +141,7 @@ def qubo_bqm(Q: np.ndarray) -> Any:
     import dimod
 
     n = Q.shape[0]
-    p, q = np.triu_indices(n)
-    v = Q[p, q]
-    keep = (v != 0) | (p == q)
-    p, q, v = p[keep], q[keep], v[keep]
+    p, q, v = _qubo_entries(Q)
     seen = np.empty(2 * len(p), dtype=np.int64)
     seen[0::2], seen[1::2] = p, q
     labels, first = np.unique(seen, return_index=True)
