@@ -31,7 +31,8 @@ def test_demo_main_job_runs(capsys):
     assert "dataset digits_cnn: 200 configs x 20 epochs" in out and "| swift[" in out
 
 
-@pytest.mark.parametrize("name", ["cifar10_cudaconvnet_small", "ptb_lstm_small"])
+@pytest.mark.parametrize("name", ["cifar10_cudaconvnet_small", "ptb_lstm_small", "cifar10_resnet_small",
+                                  "cifar10_metaqnn_small"])
 def test_baker_space_populations_have_full_curves(name, capsys):
     """Issue 16: at least 100 configurations with full curves from Baker's spaces, made by generate on the CPU
     (its settings in provenance), with per-epoch seconds; `harness datasets describe` says so."""
@@ -45,25 +46,23 @@ def test_baker_space_populations_have_full_curves(name, capsys):
 
 @pytest.mark.parametrize("name", ["cifar10_resnet_small", "cifar10_metaqnn_small"])
 def test_issue29_populations_rerun_from_a_clean_commit(name, capsys):
-    """Issue 29: >= 100 full curves, made by python -m generate from a clean commit named in the provenance (every
-    training session clean), wall and CPU seconds per epoch; describe shows both."""
+    """Issue 29 (beyond the full curves checked above): made from a clean commit named in the provenance (every
+    training session clean), with CPU seconds per epoch beside the wall seconds; describe shows both."""
     cs = load_dataset(name, nan_policy="error")
-    assert cs.describe()["full_curves"] >= 100
     prov = cs.provenance
     assert prov["git_clean"] is True and len(prov["git_sha"]) == 40 and not prov["git_dirty_files"]
     assert prov["command"].startswith(f"python -m generate population={name}")
-    assert cs.epoch_seconds is not None and cs.epoch_cpu_seconds is not None
-    assert (cs.epoch_cpu_seconds > 0).all() and (cs.epoch_seconds > 0).all()
+    assert cs.epoch_cpu_seconds is not None and (cs.epoch_cpu_seconds > 0).all()
     assert main(["datasets", "describe", name]) == 0
     out = capsys.readouterr().out
-    assert "full_curves          120" in out and "(clean tree)" in out and "wall + cpu" in out
+    assert "(clean tree)" in out and "wall + cpu" in out
 
 
 def test_metaqnn_architectures_vary():
     """The MetaQNN population's point: its AP features differ between configurations (layer count, filters,
     kernel sizes), so Table 2's AP column measures something."""
     cs = load_dataset("cifar10_metaqnn_small")
-    ap = [f.name for f in cs.features if f.kind == "ap"]
-    assert {"ap_n_conv", "ap_n_fc", "ap_total_filters", "ap_mean_kernel", "ap_n_weights"} <= set(ap)
-    for name in ("ap_n_conv", "ap_n_fc", "ap_total_filters", "ap_mean_kernel", "ap_n_weights"):
+    varying = ("ap_n_conv", "ap_n_fc", "ap_total_filters", "ap_mean_kernel", "ap_n_weights")
+    assert set(varying) <= {f.name for f in cs.features if f.kind == "ap"}
+    for name in varying:
         assert cs.configs[name].nunique() >= 3, name
