@@ -32,7 +32,7 @@ from .runner import BACKENDS, Cell, cached_dataset, check_n_jobs, run_cells
 log = logging.getLogger(__name__)
 SUITE_DIR = REPO_ROOT / "conf" / "bench"
 SUITE_KEYS = ("name", "datasets", "algorithms", "settings", "seeds", "accounting", "workers", "cost", "baseline",
-              "out", "chunk", "pad_to")
+              "out", "chunk", "pad_to", "budget", "read_at", "ledger")
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,13 @@ class Suite:
     out: str = "results/bench/{name}"
     chunk: int = 50
     pad_to: dict[str, int] = field(default_factory=dict)  # dataset -> epochs
+    #: equal-budget protocol: every run gets ``budget`` x T epochs (T: the dataset's epochs) and spends them
+    #: (:func:`harness.budget.to_spend`); None: each algorithm ends its run itself
+    budget: float | None = None
+    #: reading points of the report, in multiples of T (default: the budget alone)
+    read_at: tuple[float, ...] = ()
+    #: one ledger entry per trial in every record (metrics.trial_ledger)
+    ledger: bool = False
 
     @property
     def out_dir(self) -> Path:
@@ -114,6 +121,18 @@ def load_suite(spec: str | Path) -> Suite:
         from .datasets import list_datasets
 
         datasets = tuple(e.alias or e.name for e in list_datasets() if e.available)
+    budget = raw.get("budget")
+    if budget is not None and (isinstance(budget, bool) or not isinstance(budget, (int, float)) or budget <= 0):
+        raise bad("budget", budget, "a positive multiple of each dataset's epochs T (e.g. 100), or absent")
+    read_at = as_tuple(raw.get("read_at", ()))
+    for r in read_at:
+        if budget is None:
+            raise bad("read_at", list(read_at), "absent without a budget (reading points lie within the budget)")
+        if isinstance(r, bool) or not isinstance(r, (int, float)) or not 0 < r <= budget:
+            raise bad("read_at", r, f"a multiple of T in (0, budget={budget}] (or a list of them)")
+    ledger = raw.get("ledger", False)
+    if not isinstance(ledger, bool):
+        raise bad("ledger", ledger, "true or false")
     pad_to = raw.get("pad_to", {}) or {}
     if not isinstance(pad_to, dict):
         raise bad("pad_to", pad_to, "a mapping dataset -> epochs")
@@ -123,7 +142,8 @@ def load_suite(spec: str | Path) -> Suite:
     suite = Suite(name=str(raw.get("name", path.stem)), datasets=tuple(str(d) for d in datasets),
                   algorithms={str(k): dict(v or {}) for k, v in algos.items()}, settings=dict(raw.get("settings", {})),
                   seeds=seeds, accounting=accounting, workers=workers, cost=cost, baseline=baseline,
-                  out=str(raw.get("out", "results/bench/{name}")), chunk=chunk, pad_to=dict(pad_to))
+                  out=str(raw.get("out", "results/bench/{name}")), chunk=chunk, pad_to=dict(pad_to),
+                  budget=budget, read_at=tuple(sorted(read_at or ((budget,) if budget else ()))), ledger=ledger)
     check_names(suite, path)
     from .metrics import WILCOXON_MIN_PAIRS, min_wilcoxon_p
 
@@ -189,21 +209,27 @@ def configs(suite: Suite) -> dict[str, AlgorithmConfig]:
 
 
 def code_version() -> str:
-    from .reproduce import code_hash
+    from .codeversion import code_hash
 
     return code_hash()
 
 
 def cell_key(dataset_hash: str, algorithm: str, cfg: dict[str, Any], cell: Cell, version: str) -> str:
-    payload = json.dumps({"dataset": dataset_hash, "algorithm": algorithm, "config": cfg, "seed": cell.seed,
-                          "accounting": cell.accounting, "workers": cell.workers, "cost": cell.cost,
-                          "pad_to": cell.pad_to, "code": version}, sort_keys=True, default=str)
+    what = {"dataset": dataset_hash, "algorithm": algorithm, "config": cfg, "seed": cell.seed,
+            "accounting": cell.accounting, "workers": cell.workers, "cost": cell.cost, "pad_to": cell.pad_to,
+            "code": version}
+    if cell.budget is not None:  # (cells without a budget or ledger keep the keys they always had)
+        what["budget"] = cell.budget
+    if cell.ledger:
+        what["ledger"] = True
+    payload = json.dumps(what, sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()[:20]
 
 
 def plan(suite: Suite) -> list[tuple[str, str, Cell]]:
     """(key, instance, cell) of every cell of the suite, in a fixed order."""
     from .adapters import is_adapter
+    from .budget import budget_epochs, to_spend
 
     cfgs = configs(suite)
     version = code_version()
@@ -211,14 +237,18 @@ def plan(suite: Suite) -> list[tuple[str, str, Cell]]:
     for ds in suite.datasets:
         cs = cached_dataset(ds)
         pad = suite.pad_to.get(ds)
-        h = (cs.pad_to(pad) if pad else cs).content_hash()
+        padded = cs.pad_to(pad) if pad else cs
+        h = padded.content_hash()
+        budget = budget_epochs(suite.budget, padded.n_epochs) if suite.budget is not None else None
         for acc in suite.accounting:
             for w in suite.workers:
-                for inst, cfg in cfgs.items():
+                for inst, cfg0 in cfgs.items():
+                    cfg = cfg0 if budget is None else to_spend(cfg0, budget, padded.n_epochs, padded.n_configs)
                     base = inst.split("@")[0]
                     params = cfg.to_dict() if is_adapter(base) else cfg
                     for s in suite.seeds:
-                        cell = Cell(ds, inst, params, seed=s, accounting=acc, workers=w, cost=suite.cost, pad_to=pad)
+                        cell = Cell(ds, inst, params, seed=s, accounting=acc, workers=w, cost=suite.cost, pad_to=pad,
+                                    budget=budget, ledger=suite.ledger)
                         out.append((cell_key(h, inst, cfg.to_dict(), cell, version), inst, cell))
     return out
 

@@ -47,9 +47,46 @@ class RunRecord:
     extra: dict[str, Any] = field(default_factory=dict)
     #: predictor -> in-run accuracy of the predictions the algorithm acted on (see score_predictions)
     predictor_scores: dict[str, dict[str, float]] = field(default_factory=dict)
+    #: the epoch budget the run was given (equal-budget protocol), None when the algorithm ended the run itself
+    budget: int | None = None
+    #: one entry per trial (see :func:`trial_ledger`), when asked for
+    ledger: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        d = asdict(self)
+        for k in OPTIONAL_FIELDS:  # records made without them read as before
+            if d[k] is None:
+                del d[k]
+        return d
+
+
+#: record fields left out of its JSON when they are None
+OPTIONAL_FIELDS = ("budget", "ledger")
+
+
+def trial_ledger(oracle: Oracle, trace: Trace, max_epoch: int) -> dict[str, Any]:
+    """One entry per trial, in the order the trials started, as compact columns: ``row`` (pool row; a row
+    ``>= pool`` is a configuration proposed in surrogate mode), ``epochs`` (epochs of it trained: its furthest
+    paid-for epoch), ``end`` (one letter a trial: ``f`` trained to the full budget R, ``s`` stopped by the
+    algorithm, ``p`` paused and never resumed to R, or left running when the run's budget ended it, ``u`` started
+    but never trained, e.g. drawn ahead by an algorithm whose run ended first), ``restarted``
+    (trials that started a configuration an earlier trial had already trained, from epoch 1), and the totals a
+    reader checks claims with: trials, distinct configurations, restarted trials and the epochs they trained."""
+    rows, trained = list(oracle.trial_config), list(oracle.trained)
+    seen: set[int] = set()
+    restarted: list[int] = []
+    end = []
+    for t, (r, e) in enumerate(zip(rows, trained, strict=True)):
+        if e > 0 and r in seen:
+            restarted.append(t)
+        if e > 0:
+            seen.add(r)
+        end.append("f" if e >= max_epoch else "s" if t in trace.stopped else "p" if e > 0 else "u")
+    restart_epochs = int(sum(trained[t] for t in restarted))
+    total = int(sum(trained))
+    return {"pool": oracle.n_configs, "row": rows, "epochs": trained, "end": "".join(end), "restarted": restarted,
+            "n_trials": len(rows), "distinct": len({r for r, e in zip(rows, trained, strict=True) if e > 0}), "n_restarted": len(restarted),
+            "restart_epochs": restart_epochs, "trained_epochs": total}
 
 
 def _to_metric(cs: CurveSet, loss: float) -> float:
@@ -57,7 +94,8 @@ def _to_metric(cs: CurveSet, loss: float) -> float:
 
 
 def make_record(cs: CurveSet, oracle: Oracle, trace: Trace, sched: Scheduler, *, seed: int, accounting: str,
-                workers: int, extra: dict[str, Any] | None = None, algorithm: str | None = None) -> RunRecord:
+                workers: int, extra: dict[str, Any] | None = None, algorithm: str | None = None,
+                ledger: bool = False) -> RunRecord:
     R = sched.max_epoch
     rows = np.arange(oracle.n_configs)
     final_T, final_R = oracle.losses(rows, oracle.n_epochs), oracle.losses(rows, R)
@@ -114,6 +152,8 @@ def make_record(cs: CurveSet, oracle: Oracle, trace: Trace, sched: Scheduler, *,
         rounds=sched.log_record(),
         extra={**(extra or {}), **oracle.record_extra()},
         predictor_scores=score_predictions(sched.predictions(), oracle),
+        budget=trace.budget,
+        ledger=trial_ledger(oracle, trace, R) if ledger else None,
     )
 
 

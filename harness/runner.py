@@ -58,6 +58,8 @@ class Cell:
     cost: str = "epochs"
     nan_policy: str = "drop"
     pad_to: int | None = None  # extend curves by repeating the last value (replay R > T)
+    budget: int | None = None  # epochs: the run ends once they are charged (equal-budget protocol)
+    ledger: bool = False  # one entry per trial in the record (metrics.trial_ledger)
 
 
 _CACHE: dict[tuple[str, str, int | None], CurveSet] = {}
@@ -84,14 +86,15 @@ def run_cell(cell: Cell, curves: CurveSet | None = None) -> RunRecord:
     sched = make_scheduler(cs, cell.algorithm, cell.params)
     try:
         oracle, trace = simulate(cs, sched, seed=cell.seed, accounting=cell.accounting, workers=cell.workers,
-                                 cost=cell.cost)
+                                 cost=cell.cost, budget=cell.budget)
     except Exception as e:  # a user's plug-in failing inside its own code is named, with its traceback
         err = _plugin_error(e, cell)
         if err is None:
             raise
         raise err from e
     return make_record(cs, oracle, trace, sched, seed=cell.seed, accounting=cell.accounting,
-                       workers=cell.workers, extra=sched.extra_record(), algorithm=cell.algorithm)
+                       workers=cell.workers, extra=sched.extra_record(), algorithm=cell.algorithm,
+                       ledger=cell.ledger)
 
 
 def _plugin_error(e: Exception, cell: Cell) -> Exception | None:

@@ -339,6 +339,11 @@ class Trace:
     reached: list[tuple[int, int, float, float]]  # (trial, cum_epochs, sim_time, loss at max_epoch)
     trial_config: list[int]
     busy_time: float
+    #: trials a STOP decision ended (for the trial ledger)
+    stopped: set[int] = field(default_factory=set)
+    #: the epoch budget the run was given (None: the algorithm ended it), and whether the budget ended it
+    budget: int | None = None
+    budget_hit: bool = False
 
 
 def simulate(
@@ -350,8 +355,14 @@ def simulate(
     workers: int = 1,
     cost: str = "epochs",
     max_jobs: int = 10_000_000,
+    budget: int | None = None,
 ) -> tuple[Oracle, Trace]:
     """Run ``scheduler`` over the recorded ``curves`` on ``workers`` simulated workers.
+
+    ``budget`` (epochs): the run ends once that many epochs are charged, whatever the scheduler would do next (the
+    equal-budget protocol of the leaderboard); the job or report that crosses it is charged whole, so a run spends
+    at most one job's epochs beyond it, and readings at the budget count only what was reached within it. A
+    scheduler that finishes earlier ends the run as without a budget.
 
     ``cost`` is "epochs" (each epoch takes one time unit), "seconds" or "cpu_seconds" (recorded per-epoch wall or
     process CPU seconds;
@@ -359,6 +370,8 @@ def simulate(
     """
     if workers < 1:
         raise ValueError(f"workers is {workers}, but must be >= 1")
+    if budget is not None and (isinstance(budget, bool) or not isinstance(budget, int) or budget < 1):
+        raise ValueError(f"budget is {budget!r}, but must be a number of epochs >= 1 (or None: no budget)")
     # two independent streams (SPEC 0.3): configuration sampling, and the algorithm's own randomness
     sample_rng, algo_rng = np.random.default_rng([seed, 0]), np.random.default_rng([seed, 1])
     oracle = Oracle(curves, accounting=accounting, rng=sample_rng)
@@ -380,10 +393,12 @@ def simulate(
 
     scheduler.start(ReplayView(oracle), algo_rng)
     reached: list[tuple[int, int, float, float]] = []
+    stopped: set[int] = set()
+    cap = budget if budget is not None else _NO_BUDGET
     if workers == 1:
-        now, busy = _run_single_worker(oracle, scheduler, accounting, cum, reached, max_jobs)
+        now, busy = _run_single_worker(oracle, scheduler, accounting, cum, reached, max_jobs, stopped, cap)
     else:
-        now, busy = _run_event_heap(oracle, scheduler, accounting, workers, cum, reached, max_jobs)
+        now, busy = _run_event_heap(oracle, scheduler, accounting, workers, cum, reached, max_jobs, stopped, cap)
     trace = Trace(
         epochs_used=oracle.epochs_used,
         makespan=now,
@@ -391,8 +406,15 @@ def simulate(
         reached=reached,
         trial_config=list(oracle.trial_config),
         busy_time=busy,
+        stopped=stopped,
+        budget=budget,
+        budget_hit=budget is not None and oracle.epochs_used >= budget,
     )
     return oracle, trace
+
+
+#: the cap of a run without a budget (no run charges this many epochs: the engine's job limit comes first)
+_NO_BUDGET = 1 << 62
 
 
 def _next_report(job: Job, after: int) -> int:
@@ -413,7 +435,8 @@ def _bad_decision(name: str, decision: Any) -> TypeError:
 
 
 def _run_single_worker(oracle: Oracle, scheduler: Scheduler, accounting: str, cum: np.ndarray | None,
-                       reached: list[tuple[int, int, float, float]], max_jobs: int) -> tuple[float, float]:
+                       reached: list[tuple[int, int, float, float]], max_jobs: int, stopped: set[int],
+                       budget: int = _NO_BUDGET) -> tuple[float, float]:
     """One worker: jobs run back to back, so no event heap is needed (same order as the heap).
 
     Fast path: a scheduler that offers a whole *uniform* batch (every trial to one epoch, no intermediate
@@ -424,7 +447,6 @@ def _run_single_worker(oracle: Oracle, scheduler: Scheduler, accounting: str, cu
     resume = accounting == "resume"
     max_epoch, n_epochs = scheduler.max_epoch, oracle.n_epochs
     reached_set: set[int] = set()
-    stopped: set[int] = set()
     now = 0.0
     started = 0
     take = getattr(scheduler, "take_uniform", None)
@@ -432,7 +454,7 @@ def _run_single_worker(oracle: Oracle, scheduler: Scheduler, accounting: str, cu
     name = scheduler.name
     loss_of, on_result = oracle.loss_of, scheduler.on_result
     CONTINUE, PAUSE, STOP = Decision.CONTINUE, Decision.PAUSE, Decision.STOP
-    while not scheduler.finished:
+    while not scheduler.finished and oracle.epochs_used < budget:
         uniform = take() if take is not None else None
         if uniform is not None:
             trials, target = uniform
@@ -448,6 +470,14 @@ def _run_single_worker(oracle: Oracle, scheduler: Scheduler, accounting: str, cu
             if stopped and not stopped.isdisjoint(trials):
                 t = next(t for t in trials if t in stopped)
                 raise RuntimeError(f"{name}: suggested trial {t}, which was stopped (STOP is final)")
+            if budget != _NO_BUDGET and used + target * len(trials) > budget:
+                # the batch may cross the budget: its jobs one by one, and the run ends at the one that crosses it
+                now = _run_uniform_to_budget(oracle, trials, cfgs.tolist(), values.tolist(), target, top, resume,
+                                             cum, reached, reached_set, now, budget)
+                if oracle.epochs_used >= budget:
+                    break
+                scheduler.finish_uniform(trials, target, values)
+                continue
             if cum is None and not top:
                 # nothing is recorded per trial: only the charges (one epoch takes one time unit)
                 d = 0 if resume else target * len(trials)
@@ -481,7 +511,8 @@ def _run_single_worker(oracle: Oracle, scheduler: Scheduler, accounting: str, cu
             started += len(checkpointed[0])
             if started > max_jobs:
                 raise RuntimeError(f"{name}: more than {max_jobs} jobs; scheduler does not terminate")
-            now = _run_checkpointed(oracle, scheduler, checkpointed, resume, cum, reached, reached_set, stopped, now)
+            now = _run_checkpointed(oracle, scheduler, checkpointed, resume, cum, reached, reached_set, stopped, now,
+                                    budget)
             continue
         job = scheduler.suggest()
         if job is None:
@@ -532,7 +563,7 @@ def _run_single_worker(oracle: Oracle, scheduler: Scheduler, accounting: str, cu
                 reached_set.add(t)
                 reached.append((t, oracle.epochs_used, now, value))
             decision = scheduler.on_result(t, epoch, value)
-            if epoch >= target or decision is not CONTINUE:
+            if epoch >= target or decision is not CONTINUE or oracle.epochs_used >= budget:
                 if decision is STOP:
                     stopped.add(t)
                 elif decision is not CONTINUE and decision is not PAUSE:
@@ -542,9 +573,31 @@ def _run_single_worker(oracle: Oracle, scheduler: Scheduler, accounting: str, cu
     return now, now
 
 
+def _run_uniform_to_budget(oracle: Oracle, trials: list[int], cfgs: list[int], values: list[float], target: int,
+                           top: bool, resume: bool, cum: np.ndarray | None,
+                           reached: list[tuple[int, int, float, float]], reached_set: set[int], now: float,
+                           budget: int) -> float:
+    """A uniform batch that may cross the run's budget: its jobs in order, as the fast path charges them, ending
+    after the job that reaches the budget; returns the clock."""
+    trained = oracle.trained
+    for t, c, v in zip(trials, cfgs, values):  # noqa: B905 (equal lengths)
+        begin = trained[t] if resume else 0
+        if begin < target:
+            oracle.epochs_used += target - begin
+            now += (target - begin) if cum is None else float(cum[c, target] - cum[c, begin])
+            if target > trained[t]:
+                trained[t] = target
+        if top and t not in reached_set:
+            reached_set.add(t)
+            reached.append((t, oracle.epochs_used, now, v))
+        if oracle.epochs_used >= budget:
+            break
+    return now
+
+
 def _run_checkpointed(oracle: Oracle, scheduler: Any, batch: tuple[list[int], int, int, Any], resume: bool,
                       cum: np.ndarray | None, reached: list[tuple[int, int, float, float]], reached_set: set[int],
-                      stopped: set[int], now: float) -> float:
+                      stopped: set[int], now: float, budget: int = _NO_BUDGET) -> float:
     """The single worker's fast path for a :meth:`Batch.checkpointed` batch: each job in order, as the general
     loop above runs a job with one report at ``report`` and ``SynchronousScheduler.on_result`` calls the batch's
     hook, without a suggest / on_result round per report; returns the clock
@@ -589,12 +642,15 @@ def _run_checkpointed(oracle: Oracle, scheduler: Any, batch: tuple[list[int], in
                 stops.append(t)
                 stopped.add(t)
             break
+        if oracle.epochs_used >= budget:  # the run ends here: the batch's other jobs never start
+            return now
     scheduler.finish_checkpointed(results, stops)
     return now
 
 
 def _run_event_heap(oracle: Oracle, scheduler: Scheduler, accounting: str, workers: int, cum: np.ndarray | None,
-                    reached: list[tuple[int, int, float, float]], max_jobs: int) -> tuple[float, float]:
+                    reached: list[tuple[int, int, float, float]], max_jobs: int, stopped: set[int],
+                    budget: int = _NO_BUDGET) -> tuple[float, float]:
     """``workers`` simulated workers on an event heap keyed (time, seq)."""
     heap: list[tuple[float, int, int]] = []  # (time, seq, worker)
     slots: dict[int, tuple[Job, int, int]] = {}  # worker -> (job, start epoch, next report epoch)
@@ -603,7 +659,6 @@ def _run_event_heap(oracle: Oracle, scheduler: Scheduler, accounting: str, worke
     now = 0.0
     busy = 0.0
     reached_set: set[int] = set()
-    stopped: set[int] = set()
     max_epoch = scheduler.max_epoch
     started = 0
 
@@ -612,7 +667,7 @@ def _run_event_heap(oracle: Oracle, scheduler: Scheduler, accounting: str, worke
             return float(b - a)
         return float(cum[config, b] - cum[config, a])
 
-    while True:
+    while oracle.epochs_used < budget:  # at the budget, jobs still running are ended uncharged
         while free and not scheduler.finished:
             job = scheduler.suggest()
             if job is None:

@@ -121,12 +121,12 @@ def test_user_subclass_by_import_path_gives_the_same_epochs(tmp_path, monkeypatc
     assert "mymodule:MyHB" in capsys.readouterr().out
 
 
-def _module_imports(path: Path, package: str) -> set[str]:
-    """harness.* modules imported at module level by ``path`` (imports inside functions are lazy)."""
+def _module_imports(path: Path, package: str, lazy: bool = False) -> set[str]:
+    """harness.* modules imported at module level by ``path``; with ``lazy``, inside functions too."""
     tree = ast.parse(path.read_text())
     out = set()
-    for node in tree.body:
-        if isinstance(node, ast.If):  # TYPE_CHECKING blocks never run
+    for node in (ast.walk(tree) if lazy else tree.body):
+        if isinstance(node, ast.If) and not lazy:  # TYPE_CHECKING blocks never run
             continue
         if isinstance(node, ast.ImportFrom):
             base = node.module or ""
@@ -144,13 +144,16 @@ def _module_imports(path: Path, package: str) -> set[str]:
     return out
 
 
-def test_no_import_cycles():
+@pytest.mark.parametrize("lazy", [False, True], ids=["module-level", "with-lazy-imports"])
+def test_no_import_cycles(lazy):
+    """No two harness modules import each other, directly or round a circle; with ``lazy``, imports inside
+    functions count too (issue #35: bench <-> reproduce was such a circle)."""
     graph = {}
     for path in (REPO / "harness").rglob("*.py"):
         rel = path.relative_to(REPO).with_suffix("")
         mod = ".".join(rel.parts[:-1] if rel.name == "__init__" else rel.parts)
         package = mod if rel.name == "__init__" else mod.rsplit(".", 1)[0]
-        graph[mod] = _module_imports(path, package) - {mod}
+        graph[mod] = _module_imports(path, package, lazy) - {mod}
     state: dict[str, int] = {}
 
     def visit(m: str, stack: list[str]) -> None:

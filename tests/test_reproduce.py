@@ -97,25 +97,33 @@ def test_reproduce_rejects_zero_jobs_before_any_work(tmp_path):
 
 
 def test_quick_leaderboard(tmp_path):
-    """harness reproduce leaderboard --quick: the suite across families, then leaderboard.md with the overall IQM
-    table, the per-family tables, the anytime figure, the wall time, the command and code version, and what not
-    to conclude; a rerun resumes (no cell runs twice)."""
+    """harness reproduce leaderboard --quick: the equal-budget suite across families, then leaderboard.md with a
+    table per reading point, the regret scale and its diverged counts, who could act, the ledgers, the anytime
+    figure, the wall time, the command and code version, and what not to conclude; a rerun resumes (no cell runs
+    twice) and states its own wall time."""
+    import json
+
     from harness.cli import main
 
     assert main(["reproduce", "leaderboard", "--quick", "--out-dir", str(tmp_path), "-q"]) == 0
     text = (tmp_path / "leaderboard.md").read_text()
-    for part in ("# Leaderboard across the catalogue", "## Overall", "## Per family", "| generate | swifthb | taskset |",
+    for part in ("# Leaderboard across the catalogue, at equal budgets", "10 x T epochs", "## At 2 T epochs",
+                 "## At 5 T epochs", "## At 10 T epochs", "| taskset | dpl | 1 | 954 | 46 | 79 |",
+                 "## Who could act", "## What each algorithm trained (trial ledgers)",
                  "## Anytime", "## What not to conclude", "harness reproduce leaderboard --quick",
-                 "of wall time", "smac:Hyperband", "optuna:HyperbandPruner"):
+                 "of wall time", "smac:Hyperband", "optuna:HyperbandPruner", "synetune:BOHB"):
         assert part in text, part
     assert (tmp_path / "leaderboard" / "anytime.png").is_file()
     records = sorted((tmp_path / "leaderboard").glob("records-*.parquet"))
-    import pandas as pd
-
     n = len(pd.read_parquet(records[0]))
-    assert n == 3 * 6 * 2
+    assert n == 3 * 7 * 2
+    table = pd.read_parquet(records[0])
+    assert set(table.budget) == {200, 120, 500}  # 10 x T on digits_cnn, swifthb_mnist_cnn, taskset (T 20, 12, 50)
+    assert all(json.loads(L)["n_trials"] >= 1 for L in table.ledger)
     assert main(["reproduce", "leaderboard", "--quick", "--out-dir", str(tmp_path), "-q"]) == 0
     assert len(pd.read_parquet(records[0])) == n
+    state = json.loads((tmp_path / "leaderboard" / "wall_seconds.json").read_text())
+    assert len(state["runs"]) == 2 and state["wall_seconds"] == state["runs"][-1]
 
 
 def test_predict_units_are_the_full_runs_rows(shared_curves):

@@ -40,7 +40,27 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+#: Python's string-hash seed of every harness command (and the workers it starts, which inherit it): SMAC orders
+#: candidate configurations by ``list(set(...))``, so without a fixed seed one seed's run differs between processes
+HASH_SEED = "0"
+
+
+def fixed_hash_seed() -> None:
+    """Run this command again, at once, under ``PYTHONHASHSEED=0`` when the process has randomised string hashing
+    (a console-script start with the variable unset): a seed then reproduces its run in any process. A value the
+    user set is kept."""
+    if os.environ.get("PYTHONHASHSEED") not in (None, "", "random") or os.environ.get("LC_HARNESS_NO_REEXEC"):
+        return
+    env = dict(os.environ, PYTHONHASHSEED=HASH_SEED)
+    code = "import sys; from harness.cli import main; sys.exit(main())"
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execve(sys.executable, [sys.executable, "-c", code, *sys.argv[1:]], env)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    if argv is None:
+        fixed_hash_seed()
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
     if extra:  # "datasets export NAME --format synetune OUT": a positional after an option

@@ -38,6 +38,12 @@ def add_replay_only(r: argparse.ArgumentParser) -> None:
     r.add_argument("--per-seed", action="store_true", help="print one line per run")
     r.add_argument("--wide", action="store_true", help="show every column of the summary table")
     r.add_argument("--plot", help="write an anytime plot (PNG)")
+    r.add_argument("--budget", type=float, metavar="MULTIPLE",
+                   help="equal-budget protocol: every run gets MULTIPLE x T epochs and spends them (iteration-based "
+                        "algorithms run consecutive iterations; harness.budget); the run ends there")
+    r.add_argument("--ledger", action="store_true",
+                   help="one ledger row per trial in each record (pool row, epochs trained, how it ended, whether it "
+                        "restarted a configuration already trained), printed per run")
 
 
 class _Demo:
@@ -127,10 +133,19 @@ def make_cells(args: argparse.Namespace, algorithms: list[str], configs: dict[st
     from ..runner import Cell, parse_seeds
 
     seeds = parse_seeds(args.seeds, option="--seeds")
+    budget = None
+    if getattr(args, "budget", None) is not None:
+        from ..budget import budget_epochs, to_spend
+        from ..runner import cached_dataset
+
+        cs = cached_dataset(args.dataset, args.nan_policy, args.pad_to)
+        budget = budget_epochs(args.budget, cs.n_epochs)
+        configs = {a: to_spend(c, budget, cs.n_epochs, cs.n_configs) for a, c in configs.items()}
     # adapter configs are generated classes: they travel to workers as plain settings
     params = {a: configs[a].to_dict() if is_adapter(a.split("@")[0]) else configs[a] for a in algorithms}
     return [Cell(dataset=args.dataset, algorithm=a, params=params[a], seed=s, accounting=acc, workers=args.workers,
-                 cost=args.cost, nan_policy=args.nan_policy, pad_to=args.pad_to)
+                 cost=args.cost, nan_policy=args.nan_policy, pad_to=args.pad_to, budget=budget,
+                 ledger=bool(getattr(args, "ledger", False)))
             for acc in accountings(args) for a in algorithms for s in seeds]
 
 
@@ -180,9 +195,33 @@ def run(args: argparse.Namespace) -> int:
           f"pool optimum {opt:.6g}")
     print(to_markdown(df))
     print(legend(df, cost=args.cost, baseline=args.baseline or ""))
+    if getattr(args, "ledger", False):
+        print_ledgers(records, cs, per_trial=args.per_seed)
     if args.out:
         print(f"\n{len(records)} run records in {args.out} ({new} new, written as each run finished)")
     if args.plot:
         path = plot_anytime(records, args.plot, title=cs.label, ylabel=f"regret of incumbent ({cs.objective})")
         print(f"wrote {path}")
     return 0
+
+
+def print_ledgers(records: list[Any], cs: Any, per_trial: bool = False) -> None:
+    """Each run's trial ledger: a line of totals, and with ``per_trial`` one line per trial (pool row, config id,
+    epochs trained, how it ended, whether it restarted a configuration already trained)."""
+    ends = {"f": "full", "s": "stopped", "p": "paused", "u": "unstarted"}
+    print("\ntrial ledgers (f: trained to R, s: stopped, p: paused / cut by the budget, u: never trained)")
+    for r in records:
+        L = r.ledger
+        if not L:
+            continue
+        counts = ", ".join(f"{ends[k]} {L['end'].count(k)}" for k in "fspu" if L["end"].count(k))
+        share = L["restart_epochs"] / max(L["trained_epochs"], 1)
+        print(f"{r.algorithm} seed {r.seed}: {L['n_trials']} trials, {L['distinct']} distinct configurations; "
+              f"{counts}; {L['n_restarted']} restarted a trained configuration ({L['restart_epochs']} of "
+              f"{L['trained_epochs']} epochs, {share:.1%})")
+        if per_trial:
+            restarted = set(L["restarted"])
+            for t, (row, ep, end) in enumerate(zip(L["row"], L["epochs"], L["end"], strict=True)):
+                cid = str(cs.ids[row]) if row < cs.n_configs else f"proposed_{row - cs.n_configs}"
+                print(f"  trial {t:4d}  row {row:5d}  config {cid:>10s}  epochs {ep:4d}  {ends[end]:9s}"
+                      f"{'  restart' if t in restarted else ''}")

@@ -21,10 +21,7 @@ import importlib
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-#: search budgets: random-search draws of the searched models
-SEARCH_BUDGETS = {"paper": 1000, "cheap": 100, "tiny": 20}
-#: regression targets of the searched models (see zoo.TARGETS)
-TARGETS = ("final", "delta", "auto")
+from .budgets import SEARCH_BUDGETS, TARGETS  # noqa: F401  (the registry's names for them)
 
 
 class _LazyRegistry(Mapping[str, type]):

@@ -16,8 +16,8 @@ from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.exceptions import ConvergenceWarning
 
 from ..threads import exact_blas
-from . import SEARCH_BUDGETS, TARGETS  # noqa: F401  (re-exported)
 from .base import PointPredictor
+from .budgets import SEARCH_BUDGETS, TARGETS  # noqa: F401  (re-exported)
 from .fast import BayesPrep, FastBayesianRidge, FastForest, FastNuSVR
 from .features import ts_features
 

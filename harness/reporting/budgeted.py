@@ -1,0 +1,307 @@
+"""The equal-budget leaderboard (issue #35): every algorithm read at the same epochs spent, regret on a scale that
+diverged configurations do not set, and algorithms whose mechanism cannot act marked instead of ranked.
+
+Built from the records of a suite with ``budget`` (conf/bench/leaderboard.yaml). For each reading point
+``r x T`` (``read_at``) a run's incumbent is the configuration with the best observed value at full fidelity
+among those that reached it within ``r x T`` epochs (its anytime trace: what the run would return if stopped
+there); its normalised regret is ``(final loss - best) / (median - best)`` over the pool's non-diverged
+configurations (:func:`harness.divergence.pool_scale`): 0 is the pool's best, 1 a typical configuration.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+#: the normalised regret of a run that has no incumbent yet at a reading point (nothing trained to R): a typical
+#: configuration of the pool
+NO_INCUMBENT = 1.0
+
+
+def dataset_scales(datasets: list[str]) -> dict[str, dict[str, Any]]:
+    """dataset -> its regret scale (harness.divergence.pool_scale) with ``T``, ``sign`` (loss = sign x metric)."""
+    from ..divergence import pool_scale
+    from ..runner import cached_dataset
+
+    out = {}
+    for d in datasets:
+        cs = cached_dataset(d)
+        out[d] = {**pool_scale(cs), "T": cs.n_epochs, "sign": -1.0 if cs.mode == "max" else 1.0}
+    return out
+
+
+def incumbent_at(anytime: list[Any], epochs: float) -> float:
+    """The incumbent's true final value (metric units) after ``epochs`` epochs of a run's anytime trace (NaN:
+    none yet)."""
+    v = math.nan
+    for ep, _, value in anytime:
+        if ep > epochs:
+            break
+        v = value
+    return v
+
+
+def readings(table: pd.DataFrame, scales: dict[str, dict[str, Any]], points: tuple[float, ...]) -> pd.DataFrame:
+    """One row per run and reading point: ``norm_regret`` of its incumbent there, ``spent`` (epochs charged by
+    then over the point's budget, at most 1), ``has_incumbent``."""
+    rows = []
+    for rec in table.itertuples(index=False):
+        sc = scales[rec.dataset]
+        at = json.loads(rec.anytime) if isinstance(rec.anytime, str) else rec.anytime
+        span = sc["median"] - sc["best"]
+        for p in points:
+            b = math.ceil(p * sc["T"])
+            v = incumbent_at(at, b)
+            if v != v:
+                nr = NO_INCUMBENT
+            else:
+                nr = (sc["sign"] * v - sc["best"]) / span if span > 0 else 0.0
+            rows.append({"dataset": rec.dataset, "algorithm": rec.instance, "seed": rec.seed, "point": p,
+                         "norm_regret": nr, "spent": min(rec.epochs, b) / b, "has_incumbent": v == v,
+                         "epochs": rec.epochs})
+    return pd.DataFrame(rows)
+
+
+def acts(table: pd.DataFrame) -> pd.DataFrame:
+    """Per (algorithm, dataset): whether its mechanism acted in any run (predictor-driven algorithms: at least one
+    prediction acted on; every other algorithm always acts), the predictions and stops made, and the engine's
+    advice when it did not act."""
+    from ..runner import cached_dataset, make_scheduler
+
+    rows = []
+    for (a, d), g in table.groupby(["instance", "dataset"], sort=False):
+        params = json.loads(g.params.iloc[0]) if isinstance(g.params.iloc[0], str) else g.params.iloc[0]
+        predictive = "predictor" in params
+        n_pred = stops = 0
+        for s in g.predictor_scores:
+            sc = json.loads(s) if isinstance(s, str) else (s or {})
+            for v in sc.values():
+                n_pred += int(v.get("n", 0))
+                stops += int(v.get("stops", 0))
+        advice = ""
+        if predictive and not n_pred:
+            try:
+                advice = " ".join(make_scheduler(None, a.split("@")[0] if ":" not in a else a,
+                                                 params).advice(cached_dataset(d).n_epochs))
+            except Exception as e:  # noqa: BLE001 (advice is a courtesy: its failure is said, not raised)
+                advice = f"(advice unavailable: {e})"
+        rows.append({"algorithm": a, "dataset": d, "predictive": predictive, "acts": (not predictive) or n_pred > 0,
+                     "predictions": n_pred, "stops": stops, "runs": len(g), "advice": advice})
+    return pd.DataFrame(rows)
+
+
+def ledger_stats(table: pd.DataFrame) -> pd.DataFrame:
+    """Per algorithm, from the records' trial ledgers: trials a run, distinct configurations a trial, and the share
+    of trained epochs spent on trials that restarted a configuration already trained."""
+    rows = []
+    for a, g in table.groupby("instance", sort=False):
+        n = dist = rep = tot = 0
+        runs = 0
+        for L in g.get("ledger", pd.Series(dtype=object)):
+            if not isinstance(L, str) or not L:
+                continue
+            led = json.loads(L)
+            runs += 1
+            n += led["n_trials"]
+            dist += led["distinct"]
+            rep += led["restart_epochs"]
+            tot += led["trained_epochs"]
+        if runs:
+            rows.append({"algorithm": a, "trials a run": f"{n / runs:.1f}",
+                         "distinct configs / trials": f"{dist / max(n, 1):.3f}",
+                         "epochs on restarted configs": f"{rep / max(tot, 1):.3f}"})
+    return pd.DataFrame(rows)
+
+
+def mark_key(marks: pd.DataFrame) -> set[tuple[str, str]]:
+    return {(r.algorithm, r.dataset) for r in marks.itertuples() if not r.acts}
+
+
+def write_budgeted(suite: Any, table: pd.DataFrame, path: Path, *, wall_seconds: float, command: str,
+                   code: dict[str, str]) -> Path:
+    from .bench import MIN_DATASETS_FOR_RANKS, holm_wilcoxon, iqm_ci, plot_cd, ranks
+    from .leaderboard import families_of
+    from .replay import to_markdown
+
+    datasets = list(dict.fromkeys(table.dataset))
+    scales = dataset_scales(datasets)
+    fam = families_of(datasets)
+    points = tuple(suite.read_at)
+    read = readings(table, scales, points)
+    marks = acts(table)
+    marked = mark_key(marks)
+    read["marked"] = [(a, d) in marked for a, d in zip(read.algorithm, read.dataset, strict=True)]
+    figs = path.parent / path.stem
+    figs.mkdir(parents=True, exist_ok=True)
+    algos = list(dict.fromkeys(table.instance))
+    by_fam = pd.Series({d: fam[d][0] for d in datasets}).value_counts()
+    short = table.groupby("instance").apply(lambda g: float((g.epochs < g.budget).mean()), include_groups=False) \
+        if "budget" in table else pd.Series(dtype=float)
+    out_dir = suite.out_dir
+    lines = ["# Leaderboard across the catalogue, at equal budgets", "",
+             f"{len(datasets)} datasets ({', '.join(f'{f}: {n}' for f, n in by_fam.items())}) x {len(algos)} "
+             f"algorithms x {table.seed.nunique()} seeds = {len(table)} runs. **Every run gets the same budget: "
+             f"{suite.budget:g} x T epochs** (T: the dataset's epochs); every algorithm spends it (iteration-based "
+             "algorithms run consecutive iterations and keep what they learned; `harness.budget`). Each is read at "
+             + ", ".join(f"{p:g} T" for p in points) + " epochs spent: its incumbent then is the best configuration "
+             "it had trained to full fidelity within those epochs. Baseline `" + suite.baseline + "`.", "",
+             f"Made by `{command}` at commit {code.get('git_sha', '?')[:10]} (code hash {code.get('code_hash', '?')}); "
+             f"the runs took {wall_seconds / 60:.1f} min of wall time for the run that made this page (2 cores); "
+             f"records (with one ledger row per trial) in `{out_dir.name}/`.", "",
+             "**Regret scale.** Normalised regret = (incumbent's final loss - pool best) / (pool median - pool best) "
+             "over the pool's non-diverged configurations: 0 is the best configuration of the pool, 1 a typical "
+             "one. A run with no configuration trained to full fidelity yet counts 1. Diverged configurations stay "
+             "in the pool (an algorithm may draw them) but not in the scale; per family:", ""]
+    div = pd.DataFrame([{"family": fam[d][0], "dataset": d, "rule": s["rule"], "configs": s["configs"],
+                         "dropped (nan policy)": s["dropped"], "diverged (rule)": s["diverged"]}
+                        for d, s in scales.items()])
+    agg = div.groupby(["family", "rule"], sort=False).agg(datasets=("dataset", "count"), configs=("configs", "sum"),
+                                                         dropped=("dropped (nan policy)", "sum"),
+                                                         diverged=("diverged (rule)", "sum")).reset_index()
+    lines += [to_markdown(agg.rename(columns={"dropped": "dropped: non-finite (nan_policy drop)",
+                                              "diverged": "diverged: out of the scale"})), ""]
+    for p in points:
+        sub = read[read.point == p]
+        ok = sub[~sub.marked]
+        lines += [f"## At {p:g} T epochs", ""]
+        rows = []
+        tests = holm_wilcoxon(ok, "norm_regret", suite.baseline)
+        for a in algos:
+            g = ok[ok.algorithm == a]
+            n_marked = int(sub[(sub.algorithm == a) & sub.marked].dataset.nunique())
+            if g.empty:
+                rows.append({"algorithm": a, "datasets": 0, "marked (cannot act)": n_marked})
+                continue
+            m, lo, hi = iqm_ci([x.to_numpy(float) for _, x in g.groupby("dataset").norm_regret])
+            t = tests[tests.algorithm == a] if len(tests) else tests
+            verdict = "(baseline)" if a == suite.baseline else "-" if t is None or t.empty else \
+                ("same" if t.iloc[0].p_holm >= 0.05 else "higher" if t.iloc[0].mean_diff > 0 else "lower") \
+                + f" ({t.iloc[0].p_holm:.3g})"
+            rows.append({"algorithm": a, "datasets": g.dataset.nunique(), "marked (cannot act)": n_marked,
+                         "IQM norm. regret [95% CI]": f"{m:.4f} [{lo:.4f}, {hi:.4f}]",
+                         "no incumbent yet": f"{1 - g.has_incumbent.mean():.3f}",
+                         "budget spent": f"{g.spent.mean():.3f}",
+                         "regret vs base (Holm p)": verdict})
+        lines += [to_markdown(pd.DataFrame(rows)), ""]
+        wide = ok.groupby(["dataset", "algorithm"]).norm_regret.mean().unstack()
+        complete = wide.dropna(axis=0)
+        res = ranks(complete.stack().rename("norm_regret").reset_index(), "norm_regret") \
+            if len(complete) >= MIN_DATASETS_FOR_RANKS else None
+        if res is not None:
+            mr = res.rankdf["meanrank"].sort_values()
+            lines += [f"Average rank over the {len(complete)} datasets where every algorithm acts (1 = best): "
+                      + ", ".join(f"{a} {r:.2f}" for a, r in mr.items()) + f". Friedman p = {res.pvalue:.3g}"
+                      + (f"; critical difference {res.cd:.2f} (Nemenyi)." if res.cd is not None else "."), ""]
+            cd = plot_cd(res, figs / f"cd_{p:g}T.png")
+            if cd:
+                lines += [f"![critical-difference diagram at {p:g} T]({figs.name}/{cd.name})", ""]
+        else:
+            lines += [f"(Ranks need at least {MIN_DATASETS_FOR_RANKS} datasets where every algorithm acts: "
+                      f"{len(complete)} here.)", ""]
+    anyp = plot_budget_anytime(table, scales, fam, figs / "anytime.png", suite.budget)
+    lines += ["## Anytime", "", f"![anytime regret per family]({figs.name}/{anyp.name})", "",
+              "Normalised regret of the incumbent against epochs spent (multiples of T), mean over runs with a "
+              "bootstrap 95% band, per family.", ""]
+    lines += ["## Who could act", ""]
+    nm = marks[~marks.acts]
+    if nm.empty:
+        lines += ["Every algorithm's mechanism acted on every dataset (predictor-driven algorithms made predictions "
+                  "in at least one run of each).", ""]
+    else:
+        lines += ["Predictor-driven algorithms that made no prediction in any run on a dataset are left out of that "
+                  "dataset's tables and ranks (they acted exactly as the algorithm they extend):", ""]
+        for a, g in nm.groupby("algorithm", sort=False):
+            why = next((x for x in g.advice if x), "no rung collected enough full curves")
+            lines += [f"- `{a}`: {len(g)} datasets ({', '.join(g.dataset[:6])}{', ...' if len(g) > 6 else ''}). "
+                      f"Engine's reason: {why}"]
+        lines += [""]
+    act = marks[marks.predictive & marks.acts].groupby("algorithm").agg(datasets=("dataset", "count"),
+                                                                       predictions=("predictions", "sum"),
+                                                                       stops=("stops", "sum")).reset_index()
+    if len(act):
+        lines += ["Where they acted (predictions acted on and trials stopped or paused by them, summed over runs):",
+                  "", to_markdown(act), ""]
+    st = ledger_stats(table)
+    if len(st):
+        lines += ["## What each algorithm trained (trial ledgers)", "", to_markdown(st), "",
+                  "A restarted configuration is one an earlier trial of the same run had trained, started again from "
+                  "epoch 1 (`harness replay --ledger` shows a run's ledger).", ""]
+    lines += ["## What not to conclude", ""]
+    if len(short):
+        early = [f"`{a}` {v:.0%}" for a, v in short.items() if v > 0]
+        if early:
+            lines += ["- **Runs that ended before the budget** (out of configurations to try, or a fixed number of "
+                      "trials) keep their incumbent and are read as they ended: " + ", ".join(early) + " of runs."]
+    lines += ["- **Surrogate tasks are model predictions.** The lcbench_* datasets are YAHPO Gym's surrogate of "
+              "LCBench: a win there is a win on the model's landscape. Read the per-family anytime plot.",
+              "- **Adapters search the hyperparameters where the suite says so** (`space=hp`, `sampler=tpe`); on "
+              "recorded tables a proposal is answered by the nearest pool row no trial of the run has tried (the libraries "
+              "here take no list of allowed configurations: Syne Tune 0.16's BOHB has no `restrict_configurations`), "
+              "so a searcher's model sees the row's hyperparameters, not the ones it proposed; the ledger counts "
+              "restarts.",
+              "- **Ranks cover only the datasets where every algorithm acts**; an algorithm marked on a dataset is "
+              "neither better nor worse there, it did not run its mechanism.",
+              "- Normalised regret compares within a dataset, in units of (median - best); a dataset where every "
+              "algorithm finds the optimum adds ties, not evidence.", ""]
+    path.write_text("\n".join(lines))
+    return path
+
+
+def plot_budget_anytime(table: pd.DataFrame, scales: dict[str, dict[str, Any]], fam: dict[str, tuple[str, str]],
+                        path: Path, budget: float) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .replay import STYLES, on_grid, save_figure
+
+    fams = list(dict.fromkeys(fam[d][0] for d in table.dataset))
+    ncol = min(3, len(fams))
+    nrow = -(-len(fams) // ncol)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(3.3 * ncol, 2.6 * nrow + 0.9), squeeze=False, sharey=True)
+    for ax in axes.flat[len(fams):]:
+        ax.set_visible(False)
+    grid = np.linspace(0, budget, 101)
+    rng = np.random.default_rng(0)
+    for ax, f in zip(axes.flat, fams, strict=False):
+        sub = table[[fam[d][0] == f for d in table.dataset]]
+        for k, (a, g) in enumerate(sub.groupby("instance", sort=False)):
+            ys = []
+            for ds, at in zip(g.dataset, g.anytime, strict=True):
+                sc = scales[ds]
+                pts = json.loads(at) if isinstance(at, str) else at
+                span = sc["median"] - sc["best"]
+                if not pts or span <= 0:
+                    continue
+                xs = np.array([p[0] for p in pts]) / sc["T"]
+                v = (sc["sign"] * np.array([p[2] for p in pts]) - sc["best"]) / span
+                y = on_grid(xs, v, grid)
+                ys.append(np.where(np.isnan(y), NO_INCUMBENT, y))
+            if not ys:
+                continue
+            Y = np.array(ys)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                m = Y.mean(axis=0)
+                boot = Y[rng.integers(0, len(Y), size=(300, len(Y)))].mean(axis=1)
+                lo, hi = np.quantile(boot, 0.025, axis=0), np.quantile(boot, 0.975, axis=0)
+            ls, marker = STYLES[k % len(STYLES)]
+            line, = ax.plot(grid, m, ls=ls, marker=marker, markevery=(k % 10, 10), ms=2.5, lw=1, label=a)
+            ax.fill_between(grid, lo, hi, color=line.get_color(), alpha=0.12, lw=0)
+        ax.set_title(f"{f} ({sub.dataset.nunique()} datasets)", fontsize=8)
+        ax.set_xlabel("epochs spent / T", fontsize=7)
+        ax.tick_params(labelsize=6)
+        ax.set_yscale("symlog", linthresh=1e-2, linscale=0.3)
+    for row in axes:
+        row[0].set_ylabel("normalised regret (median = 1)", fontsize=7)
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=5, fontsize=6, frameon=False)
+    fig.tight_layout(rect=(0, 0.9 / fig.get_figheight(), 1, 1))
+    return save_figure(fig, path, tight=False)
