@@ -96,7 +96,12 @@ def load_dataset(name_or_path: str | Path, nan_policy: str = DEFAULT_NAN_POLICY)
             raise FileNotFoundError(f"dataset {task.name!r} ({fam.name} family, {fam.kind}) lives at "
                                     f"{fam.location(task.task)}, which does not exist; set LC_HARNESS_SHARED_DATA to "
                                     "the folder holding curves/ and surrogates/")
-        return apply_nan_policy(task.load(), nan_policy)
+        cs = apply_nan_policy(task.load(), nan_policy)
+        if (cs.provenance or {}).get("diverged") == "drop":  # a family option (taskset_<task>:diverged=drop)
+            from .divergence import drop_diverged
+
+            cs = drop_diverged(cs)
+        return cs
     known = [e.name for e in list_datasets()]
     close = difflib.get_close_matches(name, known, n=1)
     hint = f" (did you mean {close[0]!r}?)" if close else ""

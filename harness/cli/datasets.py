@@ -131,6 +131,19 @@ def describe(args: argparse.Namespace) -> int:
         rows["code"] = describe_git(prov)
         rows["sessions"] = describe_sessions(prov)
         rows["command"] = prov.get("command", "")
+    from ..divergence import pool_scale
+
+    scale = pool_scale(cs)
+    policy = scale["nan_policy"]
+    n_div = scale["diverged"] if scale["diverged_dropped"] else 0
+    rows["dropped_configs"] = (f"{scale['dropped']} (non-finite {cs.objective}, nan_policy={policy}); "
+                               f"{cs.n_configs} of {cs.n_configs + scale['dropped'] + n_div} configurations kept")
+    if scale["rule"] != "none":
+        rows["diverged_configs"] = (f"{scale['diverged']} by the {scale['rule']} rule (harness.divergence; "
+                                    + ("dropped: option diverged=drop)" if scale["diverged_dropped"]
+                                       else "kept in the pool, left out of the regret scale)"))
+    rows["regret_scale"] = (f"best {scale['best']:.6g}, median {scale['median']:.6g}, worst {scale['worst']:.6g} "
+                            f"(final {'-' if cs.mode == 'max' else ''}{cs.objective}, non-diverged configurations)")
     for k, v in rows.items():
         print(f"{k:20s} {v}")
     if prov:

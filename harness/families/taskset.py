@@ -134,7 +134,9 @@ class TaskSet(Family):
     licence = "Apache-2.0"
     source = "Metz et al. 2020 (TaskSet), as shipped by releaunifreiburg/DPL and DyHPO data/taskset"
     options = {"diverged_above": Option(float("nan"), float, "loss above which a value counts as diverged (NaN: "
-                                                             "1000 x the task's median initial loss)")}
+                                                             "1000 x the task's median initial loss)"),
+               "diverged": Option("keep", str, "configurations DPL's rule calls diverged (harness.divergence): keep "
+                                               "them in the pool (out of the regret scale only) or drop them")}
 
     def _files(self) -> dict[str, Path]:
         return _task_files(self.root / "curves")
@@ -162,11 +164,16 @@ class TaskSet(Family):
 
     def load(self, task: str, options: dict[str, Any]) -> CurveSet:
         bound = options.get("diverged_above", float("nan"))
+        what = options.get("diverged", "keep")
+        if what not in ("keep", "drop"):
+            raise DatasetError(f"{self.dataset_name(task)}: option diverged={what!r} must be keep or drop")
         cs = read_taskset_json(self.location(task), name=self.dataset_name(task),
                                diverged_above=None if bound != bound else bound)
         from dataclasses import replace
 
-        return replace(cs, provenance={**cs.provenance, **provenance_of(self, task, alias=alias(task))})
+        # DPL's rule (harness.divergence): the regret scale leaves these configurations out; diverged=drop drops them
+        return replace(cs, provenance={**cs.provenance, **provenance_of(self, task, alias=alias(task)),
+                                       "divergence": "dpl", "diverged": what})
 
 
 @cache
