@@ -23,6 +23,10 @@ class AdapterConfig(BudgetConfig):
                                                    "(default: n_runs Hyperband iterations at the same R and eta)",
                                         range=(1, None))
     n_trials: int | None = setting(None, help="number of trials instead of an epoch budget", range=(1, None))
+    repeat_rows: bool = setting(False, help="searching hyperparameters on a recorded table: answer a proposal with the "
+                                            "nearest pool row even when this run already trained it (a restart from "
+                                            "epoch 1); default: the nearest row not yet tried (the pool's own "
+                                            "configurations, no duplicates, as Syne Tune's restrict_configurations)")
 
     #: constructor arguments of the wrapped class (names), filled per generated subclass
     library_args: ClassVar[tuple[str, ...]] = ()
@@ -108,6 +112,10 @@ class ExternalScheduler(Scheduler):
 
     def extra_record(self) -> dict[str, Any]:
         out: dict[str, Any] = {"trials_started": self.n_started, "stopped": self.n_stopped}
+        nearest = getattr(self, "nearest", None)
+        if nearest is not None:  # every proposal was mapped to a pool row: how
+            out["mapped"] = {"proposals": nearest.calls, "to_untried": nearest.untried,
+                             "to_a_tried_row": nearest.repeats, "pool_exhausted": bool(nearest.taken.all())}
         if self.distances:
             out["nearest_distance_mean"] = float(np.mean(self.distances))
             out["nearest_distance_max"] = float(np.max(self.distances))
@@ -115,11 +123,19 @@ class ExternalScheduler(Scheduler):
         return out
 
 
+class PoolExhausted(LookupError):
+    """Every pool row was tried and the adapter may not restart one (``repeat_rows=false``): the run ends, as when
+    a library runs out of configurations itself."""
+
+
 class NearestRow:
     """Answer a point of the dataset's hyperparameter space with the nearest recorded configuration, by
     Euclidean distance after standardising each column over the pool (log-scaled columns as log10)."""
 
-    def __init__(self, view: TrialView, algorithm: str):
+    def __init__(self, view: TrialView, algorithm: str, untried: bool = False):
+        self.untried = untried  # answer with the nearest row not answered before (while one is left)
+        self.taken = np.zeros(view.n_configs, dtype=bool)
+        self.calls = self.repeats = 0
         X, names = view.static_features(("hp",))
         if X.shape[1] == 0:
             X, names = view.static_features(("ap",))
@@ -133,5 +149,13 @@ class NearestRow:
 
     def __call__(self, x: np.ndarray) -> tuple[int, float]:
         d = np.sqrt(((self.Xs - np.asarray(x, float) / self.sd) ** 2).sum(axis=1))
-        row = int(np.argmin(d))
+        self.calls += 1
+        if self.untried:
+            if self.taken.all():
+                raise PoolExhausted(f"every one of the pool's {len(self.taken)} configurations was tried")
+            row = int(np.argmin(np.where(self.taken, np.inf, d)))
+        else:
+            row = int(np.argmin(d))
+            self.repeats += bool(self.taken[row])
+        self.taken[row] = True
         return row, float(d[row])

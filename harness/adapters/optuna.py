@@ -28,7 +28,7 @@ import numpy as np
 
 from ..config import setting
 from ..scheduler import Decision, Job, TrialView
-from .common import AdapterConfig, ExternalScheduler, NearestRow, make_config
+from .common import AdapterConfig, ExternalScheduler, NearestRow, PoolExhausted, make_config
 
 PRUNERS = ("HyperbandPruner", "SuccessiveHalvingPruner", "MedianPruner", "PercentilePruner", "PatientPruner",
            "WilcoxonPruner", "ThresholdPruner", "NopPruner")
@@ -104,7 +104,7 @@ class OptunaPruner(ExternalScheduler):
         self.study = optuna.create_study(study_name=self.study_name, direction="minimize", pruner=pruner,
                                          sampler=sampler)
         self.space = view.space if self.config.sampler == "tpe" else None
-        self.nearest = NearestRow(view, self.name) if self.config.sampler == "tpe" and self.space is None else None
+        self.nearest = NearestRow(view, self.name, untried=not self.config.repeat_rows) if self.config.sampler == "tpe" and self.space is None else None
         self.trials: dict[int, Any] = {}
         self._pruned_state = optuna.trial.TrialState.PRUNED
 
@@ -120,7 +120,11 @@ class OptunaPruner(ExternalScheduler):
             nr = self.nearest
             x = [ot.suggest_float(n, float(lo), float(hi)) if hi > lo else float(lo)
                  for n, lo, hi in zip(nr.names, nr.lo, nr.hi, strict=True)]
-            row, dist = nr(np.array(x))
+            try:
+                row, dist = nr(np.array(x))
+            except PoolExhausted:  # untried rows only, and none is left: the run ends
+                self.exhausted = True
+                return None
             self.distances.append(dist)
             t = self.view.new_trial(row)
         self.trials[t] = ot

@@ -33,7 +33,7 @@ import numpy as np
 
 from ..config import setting
 from ..scheduler import Decision, Job, TrialView
-from .common import AdapterConfig, ExternalScheduler, NearestRow, make_config
+from .common import AdapterConfig, ExternalScheduler, NearestRow, PoolExhausted, make_config
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +50,32 @@ class SMACConfig(AdapterConfig):
     space: str = setting("pool", help="pool: SMAC picks pool rows; hp: it searches the dataset's hp ranges and the "
                                       "nearest recorded configuration answers (a surrogate's own space on a surrogate "
                                       "benchmark)", choices=("pool", "hp"))
+
+    def check(self) -> None:
+        from .common import _UNSET
+
+        super().check()
+        if getattr(self, "incumbent_selection", _UNSET) is not _UNSET:
+            self.fail(f"incumbent_selection={self.incumbent_selection!r} is not read: the harness returns the trial "
+                      "with the best observed loss at R (as for every algorithm), not SMAC's incumbent; leave it unset")
+
+
+_HASH_WARNED: list[bool] = []
+
+
+def _warn_hash_seed() -> None:
+    """Once a process: SMAC's candidate order depends on Python's string hashing, random unless PYTHONHASHSEED
+    is set (the harness command sets it; a library caller may not have)."""
+    import os
+
+    if os.environ.get("PYTHONHASHSEED") in (None, "", "random") and not _HASH_WARNED:
+        _HASH_WARNED.append(True)
+        import logging
+
+        logging.getLogger(__name__).warning(
+            "smac: this process hashes strings with a random seed (PYTHONHASHSEED unset) and SMAC orders candidate "
+            "configurations by it, so a seed's run can differ from another process's; the harness command sets "
+            "PYTHONHASHSEED=0, set it yourself when calling the library")
 
 
 def _smac() -> Any:
@@ -81,13 +107,14 @@ class SMACScheduler(ExternalScheduler):
 
     def start(self, view: TrialView, rng: np.random.Generator) -> None:
         super().start(view, rng)
+        _warn_hash_seed()
         smac = _smac()
         from ConfigSpace import ConfigurationSpace, Float, Integer
 
         seed = int(rng.integers(2**31))
         space = ConfigurationSpace(seed=seed)
         self.surrogate_space = view.space if self.config.space == "hp" else None
-        self.nearest = NearestRow(view, self.name) if self.config.space == "hp" and self.surrogate_space is None \
+        self.nearest = NearestRow(view, self.name, untried=not self.config.repeat_rows) if self.config.space == "hp" and self.surrogate_space is None \
             else None
         if self.surrogate_space is not None:
             for p in self.surrogate_space.params:
@@ -163,7 +190,11 @@ class SMACScheduler(ExternalScheduler):
                 t = self.view.new_trial(int(cfg["row"]))
             else:
                 nr = self.nearest
-                row, dist = nr(np.array([cfg.get(n, lo) for n, lo in zip(nr.names, nr.lo, strict=True)]))
+                try:
+                    row, dist = nr(np.array([cfg.get(n, lo) for n, lo in zip(nr.names, nr.lo, strict=True)]))
+                except PoolExhausted:  # untried rows only, and none is left: the run ends
+                    self.exhausted = True
+                    return None
                 self.distances.append(dist)
                 t = self.view.new_trial(row)
             if key not in self.trial_of:

@@ -27,7 +27,7 @@ import numpy as np
 
 from ..config import setting
 from ..scheduler import Decision, Job, TrialView
-from .common import AdapterConfig, ExternalScheduler, NearestRow, make_config
+from .common import AdapterConfig, ExternalScheduler, NearestRow, PoolExhausted, make_config
 
 MAPPED = {"max_t": "R", "reduction_factor": "eta", "grace_period": 1, "time_attr": "epoch", "metric": "loss",
           "do_minimize": True}
@@ -96,7 +96,7 @@ class SyneTuneScheduler(ExternalScheduler):
 
         self._Trial = Trial
         self.surrogate_space = view.space if self.config.space == "hp" else None
-        self.nearest = NearestRow(view, self.name) if self.config.space == "hp" and self.surrogate_space is None \
+        self.nearest = NearestRow(view, self.name, untried=not self.config.repeat_rows) if self.config.space == "hp" and self.surrogate_space is None \
             else None
         if self.surrogate_space is not None:
             space: dict[str, Any] = synetune_space(self.surrogate_space)
@@ -156,8 +156,12 @@ class SyneTuneScheduler(ExternalScheduler):
             elif self.nearest is None:
                 row = int(cfg["row"])
             else:
-                row, dist = self.nearest(np.array([cfg.get(n, lo) for n, lo in zip(self.nearest.names, self.nearest.lo,
-                                                                                       strict=True)]))
+                try:
+                    row, dist = self.nearest(np.array([cfg.get(n, lo) for n, lo in zip(self.nearest.names, self.nearest.lo,
+                                                                                           strict=True)]))
+                except PoolExhausted:  # untried rows only, and none is left: the run ends
+                    self.exhausted = True
+                    return None
                 self.distances.append(dist)
             t = self.view.new_trial_at(cfg) if row < 0 else self.view.new_trial(row)
             trial = self._Trial(trial_id=t, config=cfg, creation_time=_EPOCH0)
