@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import math
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -255,19 +254,11 @@ def write_budgeted(suite: Any, table: pd.DataFrame, path: Path, *, wall_seconds:
 
 def plot_budget_anytime(table: pd.DataFrame, scales: dict[str, dict[str, Any]], fam: dict[str, tuple[str, str]],
                         path: Path, budget: float) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from .replay import STYLES, on_grid, save_figure
+    from .leaderboard import draw_band, family_axes
+    from .replay import on_grid, save_figure
 
     fams = list(dict.fromkeys(fam[d][0] for d in table.dataset))
-    ncol = min(3, len(fams))
-    nrow = -(-len(fams) // ncol)
-    fig, axes = plt.subplots(nrow, ncol, figsize=(3.3 * ncol, 2.6 * nrow + 0.9), squeeze=False, sharey=True)
-    for ax in axes.flat[len(fams):]:
-        ax.set_visible(False)
+    fig, axes = family_axes(len(fams))
     grid = np.linspace(0, budget, 101)
     rng = np.random.default_rng(0)
     for ax, f in zip(axes.flat, fams, strict=False):
@@ -286,15 +277,7 @@ def plot_budget_anytime(table: pd.DataFrame, scales: dict[str, dict[str, Any]], 
                 ys.append(np.where(np.isnan(y), NO_INCUMBENT, y))
             if not ys:
                 continue
-            Y = np.array(ys)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                m = Y.mean(axis=0)
-                boot = Y[rng.integers(0, len(Y), size=(300, len(Y)))].mean(axis=1)
-                lo, hi = np.quantile(boot, 0.025, axis=0), np.quantile(boot, 0.975, axis=0)
-            ls, marker = STYLES[k % len(STYLES)]
-            line, = ax.plot(grid, m, ls=ls, marker=marker, markevery=(k % 10, 10), ms=2.5, lw=1, label=a)
-            ax.fill_between(grid, lo, hi, color=line.get_color(), alpha=0.12, lw=0)
+            draw_band(ax, k, grid, np.array(ys), rng, a)
         ax.set_title(f"{f} ({sub.dataset.nunique()} datasets)", fontsize=8)
         ax.set_xlabel("epochs spent / T", fontsize=7)
         ax.tick_params(labelsize=6)

@@ -48,20 +48,38 @@ def family_table(df: pd.DataFrame, fam: dict[str, tuple[str, str]], value: str, 
     return pd.DataFrame(rows)
 
 
-def plot_family_anytime(df: pd.DataFrame, fam: dict[str, tuple[str, str]], path: Path, baseline: str) -> Path:
-    """Per family: the incumbent's normalised regret against epochs as a share of the baseline's mean budget on
-    the dataset, mean over runs with a bootstrap 95% band, a line style per algorithm."""
+def family_axes(n: int) -> tuple[Any, Any]:
+    """A figure with one panel per family (three a row, a shared y axis), the unused panels hidden."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fams = list(dict.fromkeys(fam[d][0] for d in df.dataset))
-    ncol = min(3, len(fams))
-    nrow = -(-len(fams) // ncol)
+    ncol = min(3, n)
+    nrow = -(-n // ncol)
     fig, axes = plt.subplots(nrow, ncol, figsize=(3.3 * ncol, 2.6 * nrow + 0.9), squeeze=False, sharey=True)
-    for ax in axes.flat[len(fams):]:
+    for ax in axes.flat[n:]:
         ax.set_visible(False)
+    return fig, axes
+
+
+def draw_band(ax: Any, k: int, grid: np.ndarray, Y: np.ndarray, rng: np.random.Generator, label: str) -> None:
+    """The mean of the rows of ``Y`` (runs on ``grid``) with a bootstrap 95% band, the k-th line style."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = np.nanmean(Y, axis=0)
+        boot = np.nanmean(Y[rng.integers(0, len(Y), size=(300, len(Y)))], axis=1)
+        lo, hi = np.nanquantile(boot, 0.025, axis=0), np.nanquantile(boot, 0.975, axis=0)
+    ls, marker = STYLES[k % len(STYLES)]
+    line, = ax.plot(grid, m, ls=ls, marker=marker, markevery=(k % 10, 10), ms=2.5, lw=1, label=label)
+    ax.fill_between(grid, lo, hi, color=line.get_color(), alpha=0.12, lw=0)
+
+
+def plot_family_anytime(df: pd.DataFrame, fam: dict[str, tuple[str, str]], path: Path, baseline: str) -> Path:
+    """Per family: the incumbent's normalised regret against epochs as a share of the baseline's mean budget on
+    the dataset, mean over runs with a bootstrap 95% band, a line style per algorithm."""
+    fams = list(dict.fromkeys(fam[d][0] for d in df.dataset))
+    fig, axes = family_axes(len(fams))
     grid = np.linspace(0, 1.5, 61)
     base = df[df.algorithm == baseline].groupby("dataset")["epochs"].mean()
     rng = np.random.default_rng(0)
@@ -81,15 +99,7 @@ def plot_family_anytime(df: pd.DataFrame, fam: dict[str, tuple[str, str]], path:
                 ys.append(on_grid(xs, v, grid))
             if not ys:
                 continue
-            Y = np.array(ys)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                m = np.nanmean(Y, axis=0)
-                boot = np.nanmean(Y[rng.integers(0, len(Y), size=(300, len(Y)))], axis=1)
-                lo, hi = np.nanquantile(boot, 0.025, axis=0), np.nanquantile(boot, 0.975, axis=0)
-            ls, marker = STYLES[k % len(STYLES)]
-            line, = ax.plot(grid, m, ls=ls, marker=marker, markevery=(k % 10, 10), ms=2.5, lw=1, label=a)
-            ax.fill_between(grid, lo, hi, color=line.get_color(), alpha=0.12, lw=0)
+            draw_band(ax, k, grid, np.array(ys), rng, a)
         ax.set_title(f"{f} ({sub.dataset.nunique()} datasets)", fontsize=8)
         ax.set_xlabel(f"epochs / {baseline}'s mean", fontsize=7)
         ax.tick_params(labelsize=6)
