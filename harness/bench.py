@@ -3,7 +3,9 @@
 A suite (``conf/bench/<name>.yaml`` or a YAML path) names datasets, algorithms with their settings, seeds,
 accounting modes and simulated worker counts. Each cell (dataset, algorithm instance, settings, seed,
 accounting, workers, cost) is content-addressed: its key hashes the dataset's content hash, the algorithm and
-its full checked config, the cell's options and the code version (the harness sources that decide results).
+its full checked config, the cell's options and the code version of the engine and the cell's own algorithm
+(:func:`harness.codeversion.algorithm_code_hash`: an edit to another algorithm, a writer or a command reruns
+nothing).
 Records go to ``<out>/records-<shard>-of-<n>.parquet``; a rerun skips every cell whose key is already in any
 records file, so an interrupted suite resumes and an added algorithm runs only its own cells. Cells run in
 chunks through the usual backends (sequential, joblib, MPI) and each chunk is written atomically before the
@@ -208,12 +210,6 @@ def configs(suite: Suite) -> dict[str, AlgorithmConfig]:
     return build_configs(names, settings, option=f"suite {suite.name}")
 
 
-def code_version() -> str:
-    from .codeversion import code_hash
-
-    return code_hash()
-
-
 def cell_key(dataset_hash: str, algorithm: str, cfg: dict[str, Any], cell: Cell, version: str) -> str:
     what = {"dataset": dataset_hash, "algorithm": algorithm, "config": cfg, "seed": cell.seed,
             "accounting": cell.accounting, "workers": cell.workers, "cost": cell.cost, "pad_to": cell.pad_to,
@@ -231,8 +227,12 @@ def plan(suite: Suite) -> list[tuple[str, str, Cell]]:
     from .adapters import is_adapter
     from .budget import budget_epochs, to_spend
 
+    from .algorithms import resolve
+    from .codeversion import algorithm_code_hash
+
     cfgs = configs(suite)
-    version = code_version()
+    # a cell's code version covers the engine and its own algorithm's modules: an edit elsewhere reruns nothing
+    versions = {inst: algorithm_code_hash(resolve(inst).__module__) for inst in cfgs}
     out = []
     for ds in suite.datasets:
         cs = cached_dataset(ds)
@@ -249,7 +249,7 @@ def plan(suite: Suite) -> list[tuple[str, str, Cell]]:
                     for s in suite.seeds:
                         cell = Cell(ds, inst, params, seed=s, accounting=acc, workers=w, cost=suite.cost, pad_to=pad,
                                     budget=budget, ledger=suite.ledger)
-                        out.append((cell_key(h, inst, cfg.to_dict(), cell, version), inst, cell))
+                        out.append((cell_key(h, inst, cfg.to_dict(), cell, versions[inst]), inst, cell))
     return out
 
 

@@ -25,3 +25,89 @@ def code_hash() -> str:
         h.update(p.relative_to(root).as_posix().encode())
         h.update(p.read_bytes())
     return h.hexdigest()[:16]
+
+
+#: registries: they only name classes, whose own modules are hashed; an algorithm added to one does not change
+#: the code version of the others
+REGISTRIES = ("harness.algorithms", "harness.adapters")
+#: registries that import their entries from strings (``"harness.predictors.zoo:NuSVRPred"``): a closure that
+#: reaches one takes its whole package
+NAMED_BY_STRING = ("harness.predictors",)
+#: the engine every cell runs through
+ENGINE = ("harness.runner", "harness.metrics", "harness.sim", "harness.budget")
+#: writers and commands never change a record; loading and storing data decide only which data a cell sees,
+#: and the cell's key holds the data's content hash
+NOT_RESULTS = ("harness.reporting", "harness.cli", "harness.datasets", "harness.families.recorded",
+               "harness.families.stored", "harness.families.taskset", "harness.importers", "harness.write",
+               "harness.errors", "harness.provenance")
+#: a surrogate answers the configurations an adapter proposes outside the pool (surrogate mode): its code decides
+#: those values, which no content hash covers
+SURROGATES = ("harness.families.lcbench",)
+
+
+def _module_file(module: str) -> Path | None:
+    rel = Path(*module.split("."))
+    root = HARNESS.parent
+    for p in (root / rel.with_suffix(".py"), root / rel / "__init__.py"):
+        if p.is_file():
+            return p
+    return None
+
+
+def _imports(path: Path, module: str) -> set[str]:
+    """harness modules ``path`` imports anywhere in it (inside functions too)."""
+    import ast
+
+    package = module if path.name == "__init__.py" else module.rsplit(".", 1)[0]
+    out: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join(parts + ([node.module] if node.module else []))
+            if base.startswith("harness"):
+                for alias in node.names:
+                    sub = f"{base}.{alias.name}"
+                    out.add(sub if _module_file(sub) is not None else base)
+        elif isinstance(node, ast.Import):
+            out.update(a.name for a in node.names if a.name.startswith("harness"))
+    return out
+
+
+def module_closure(roots: tuple[str, ...]) -> list[str]:
+    """The harness modules ``roots`` import, directly or not (lazy imports included), without the registries'
+    own imports (a registry names every algorithm) and without writers and commands."""
+    seen: set[str] = set()
+    todo = list(roots)
+    while todo:
+        m = todo.pop()
+        if m in seen or m.startswith(NOT_RESULTS):
+            continue
+        path = _module_file(m)
+        if path is None:
+            continue
+        seen.add(m)
+        if m in REGISTRIES and m not in roots:
+            continue
+        todo.extend(_imports(path, m))
+        if m in NAMED_BY_STRING:  # a registry that imports its entries by name: every module of its package
+            todo.extend(f"{m}.{q.stem}" for q in path.parent.glob("*.py") if q.stem != "__init__")
+    return sorted(seen - (set(REGISTRIES) - set(roots)))
+
+
+def algorithm_code_hash(module: str) -> str:
+    """The code version of a cell of an algorithm defined in ``module`` (a harness module): sha256 of the engine's
+    and that module's sources and of every harness module they import, the registries aside. An edit elsewhere
+    (another algorithm, a writer, a command) leaves it, and the cells it keys, unchanged. An algorithm from
+    outside the harness gets :func:`code_hash` (the whole harness)."""
+    if not module.startswith("harness.") or _module_file(module) is None:
+        return code_hash()
+    h = hashlib.sha256()
+    root = HARNESS.parent
+    roots = (*ENGINE, module, *(SURROGATES if module.startswith("harness.adapters") else ()))
+    for m in module_closure(roots):
+        p = _module_file(m)
+        h.update(p.relative_to(root).as_posix().encode())
+        h.update(p.read_bytes())
+    return h.hexdigest()[:16]

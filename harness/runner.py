@@ -199,10 +199,7 @@ def run_cells(cells: Sequence[Cell], *, backend: str = "sequential", n_jobs: int
             on_records(idx, recs)
 
     if backend == "mpi" and len(cells) > 1:
-        recs = run_cells_mpi(cells, progress=progress, desc=desc)
-        if recs and on_records is not None:
-            on_records(list(range(len(cells))), recs)
-        return recs
+        return run_cells_mpi(cells, progress=progress, desc=desc, on_records=on_records)
     todo = list(range(len(cells)))
     if backend == "joblib" and len(cells) > 1 and not always_parallel:
         import time
@@ -236,9 +233,11 @@ def run_cells(cells: Sequence[Cell], *, backend: str = "sequential", n_jobs: int
     return [r for r in got if r is not None]
 
 
-def run_cells_mpi(cells: Sequence[Cell], *, progress: bool = True, desc: str = "replay") -> list[RunRecord]:
+def run_cells_mpi(cells: Sequence[Cell], *, progress: bool = True, desc: str = "replay",
+                  on_records: Callable[[list[int], list[RunRecord]], None] | None = None) -> list[RunRecord]:
     """Fan cells out over MPI ranks with ``mpi4py.futures`` (run under ``mpiexec -n K python -m mpi4py.futures``
-    or plain ``mpiexec -n K``: rank 0 is the client, the others serve)."""
+    or plain ``mpiexec -n K``: rank 0 is the client, the others serve). ``on_records`` gets each record as it
+    arrives (in cell order), so a suite writes them as they finish and a kill loses only the cells running."""
     try:
         from mpi4py import MPI
         from mpi4py.futures import MPICommExecutor
@@ -249,8 +248,15 @@ def run_cells_mpi(cells: Sequence[Cell], *, progress: bool = True, desc: str = "
             return []
         if MPI.COMM_WORLD.Get_size() == 1:
             log.warning("MPI backend with a single rank: running sequentially")
-            return [run_cell(c) for c in tqdm(cells, desc=desc, disable=not progress)]
-        return list(tqdm(ex.map(run_cell, cells), total=len(cells), desc=desc, disable=not progress))
+            it = (run_cell(c) for c in cells)
+        else:
+            it = ex.map(run_cell, cells)
+        out = []
+        for i, rec in enumerate(tqdm(it, total=len(cells), desc=desc, disable=not progress)):
+            out.append(rec)
+            if on_records is not None:
+                on_records([i], [rec])
+        return out
 
 
 def parse_seeds(text: str, option: str = "seeds") -> list[int]:

@@ -9,7 +9,8 @@ else that trains configurations) calls
 * ``on_result(trial, epoch, loss) -> Decision`` at every reporting epoch of a job: ``CONTINUE`` keeps
   training towards the job's target, ``PAUSE`` ends the job (the trial may be resumed by a later job, and
   resumes where it stopped), ``STOP`` ends the trial for good (it never runs again);
-* ``finished`` to know when the run is over, and ``incumbent()`` for the trial it returns.
+* ``finished`` to know when the run is over, and ``incumbent()`` for the trial it returns;
+* ``close()`` once when the run has ended (however it ended).
 
 A scheduler never sees the recorded table. :class:`TrialView` offers what a real tuner has: start trials
 of configurations drawn from the pool (on a surrogate benchmark also at any configuration of its ``space``), the losses a trial has paid for (never a later epoch), its
@@ -161,6 +162,11 @@ class Scheduler(ABC):
             return None
         losses = np.array([v for _, v in self.reached])
         return self.reached[int(np.argmin(losses))][0]
+
+    def close(self) -> None:
+        """Called once when the run ends, however it ends (finished, budget spent, or an error): release what
+        ``start`` took (an adapter gives back the global random states it owned during the run). Nothing by
+        default."""
 
     def advice(self, n_epochs: int) -> list[str]:
         """Warnings about settings with which the algorithm's mechanism cannot act on a table of ``n_epochs``

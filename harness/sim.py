@@ -391,14 +391,19 @@ def simulate(
     if cum is not None and oracle.surrogate is not None:
         cum = oracle.attach_cum(cum)
 
-    scheduler.start(ReplayView(oracle), algo_rng)
     reached: list[tuple[int, int, float, float]] = []
     stopped: set[int] = set()
     cap = budget if budget is not None else _NO_BUDGET
-    if workers == 1:
-        now, busy = _run_single_worker(oracle, scheduler, accounting, cum, reached, max_jobs, stopped, cap)
-    else:
-        now, busy = _run_event_heap(oracle, scheduler, accounting, workers, cum, reached, max_jobs, stopped, cap)
+    try:
+        scheduler.start(ReplayView(oracle), algo_rng)
+        if workers == 1:
+            now, busy = _run_single_worker(oracle, scheduler, accounting, cum, reached, max_jobs, stopped, cap)
+        else:
+            now, busy = _run_event_heap(oracle, scheduler, accounting, workers, cum, reached, max_jobs, stopped, cap)
+    finally:
+        close = getattr(scheduler, "close", None)  # (a scheduler not derived from Scheduler may lack it)
+        if close is not None:
+            close()
     trace = Trace(
         epochs_used=oracle.epochs_used,
         makespan=now,

@@ -175,3 +175,18 @@ def test_adapters_give_identical_records_in_two_fresh_processes(tmp_path):
         subprocess.run(cmd, check=True, env=env, capture_output=True, timeout=600)
         outs.append(out.read_bytes())
     assert outs[0] == outs[1] and len(outs[0].splitlines()) == 3
+
+
+def test_cell_code_version_covers_the_engine_and_the_cells_own_algorithm():
+    """A bench cell's key changes with the engine and its algorithm's modules, not with another algorithm's,
+    a writer or a command (issue #35: an unrelated edit must not rerun the board)."""
+    from harness.codeversion import ENGINE, algorithm_code_hash, code_hash, module_closure
+
+    hb = module_closure((*ENGINE, "harness.algorithms.hyperband"))
+    assert {"harness.sim", "harness.scheduler", "harness.hb", "harness.metrics", "harness.store"} <= set(hb)
+    assert not any(m.startswith(("harness.algorithms.swift", "harness.adapters", "harness.reporting", "harness.cli"))
+                   or m in ("harness.algorithms", "harness.predictors.zoo") for m in hb)
+    swift = module_closure((*ENGINE, "harness.algorithms.swift"))
+    assert {"harness.predictors.zoo", "harness.predictors.qsvr", "harness.predictors.lce"} <= set(swift)
+    assert algorithm_code_hash("harness.algorithms.hyperband") != algorithm_code_hash("harness.algorithms.swift")
+    assert algorithm_code_hash("mypackage.mine") == code_hash()

@@ -34,3 +34,21 @@ def test_mpiexec_two_ranks_matches_sequential(tmp_path, fake):
              for a in ("hyperband", "swift") for s in range(4)]
     expected = [r.to_json() for r in run_cells(cells, progress=False)]
     assert json.loads(json.dumps(expected)) == got
+
+
+def test_mpi_backend_hands_records_over_as_they_arrive(tmp_path):
+    """Under MPI a suite writes records as cells finish (issue #35: they were handed over once, at the end, so a kill
+    lost them all): on_records gets each record by itself, in cell order. A second Python runs it as one MPI rank."""
+    pytest.importorskip("mpi4py")
+    script = tmp_path / "one_rank.py"
+    script.write_text(
+        "from harness.runner import Cell, run_cells_mpi\n"
+        "seen = []\n"
+        "cells = [Cell('digits_cnn', 'hyperband', {}, seed=s) for s in range(3)]\n"
+        "recs = run_cells_mpi(cells, progress=False, on_records=lambda i, r: seen.append((i, len(r))))\n"
+        "assert seen == [([0], 1), ([1], 1), ([2], 1)], seen\n"
+        "assert [r.seed for r in recs] == [0, 1, 2]\n"
+        "print('ok')\n")
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300,
+                         cwd=Path(__file__).resolve().parents[1])
+    assert out.returncode == 0 and "ok" in out.stdout, out.stderr[-2000:]

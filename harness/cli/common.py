@@ -114,13 +114,15 @@ def run_recorded(cells: list[Any], configs: dict[str, Any], cs: Any, args: argpa
         if _mpi_rank() != 0:  # a serving rank: rank 0 (the client) writes
             out = None
     if out:
-        from ..bench import cell_key, code_version
+        from ..algorithms import resolve
+        from ..bench import cell_key
+        from ..codeversion import algorithm_code_hash
         from ..reporting.replay import RecordWriter, read_keyed_jsonl
 
         pad = args.pad_to
         h = (cs.pad_to(pad) if pad and pad > cs.n_epochs else cs).content_hash()
-        version = code_version()
-        keys = [cell_key(h, c.algorithm, configs[c.algorithm].to_dict(), c, version) for c in cells]
+        version = {a: algorithm_code_hash(resolve(a).__module__) for a in {c.algorithm for c in cells}}
+        keys = [cell_key(h, c.algorithm, configs[c.algorithm].to_dict(), c, version[c.algorithm]) for c in cells]
         if Path(out).is_file():
             done = {k: r for k, r in read_keyed_jsonl(out) if k is not None}
         writer = RecordWriter(out)  # locked and opened before the run: a second writer is refused now
