@@ -225,9 +225,8 @@ def cell_key(dataset_hash: str, algorithm: str, cfg: dict[str, Any], cell: Cell,
 def plan(suite: Suite) -> list[tuple[str, str, Cell]]:
     """(key, instance, cell) of every cell of the suite, in a fixed order."""
     from .adapters import is_adapter
-    from .budget import budget_epochs, to_spend
-
     from .algorithms import resolve
+    from .budget import budget_epochs, to_spend
     from .codeversion import algorithm_code_hash
 
     cfgs = configs(suite)

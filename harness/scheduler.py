@@ -163,7 +163,7 @@ class Scheduler(ABC):
         losses = np.array([v for _, v in self.reached])
         return self.reached[int(np.argmin(losses))][0]
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027  (an optional hook: nothing to release by default)
         """Called once when the run ends, however it ends (finished, budget spent, or an error): release what
         ``start`` took (an adapter gives back the global random states it owned during the run). Nothing by
         default."""
