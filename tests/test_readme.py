@@ -21,8 +21,8 @@ def _examples() -> list[tuple[str, str, list[str]]]:
     return out
 
 
-def test_readme_has_both_examples():
-    assert [name for name, _, _ in _examples()] == ["median_stop.py", "trend.py"]
+def test_readme_has_the_examples():
+    assert [name for name, _, _ in _examples()] == ["median_stop.py", "greedy_thaw.py", "trend.py"]
 
 
 @pytest.mark.parametrize("name,code,argv", _examples(), ids=lambda x: x if isinstance(x, str) and x.endswith(".py")

@@ -14,6 +14,7 @@ from typing import Any
 from ..config import AlgorithmConfig
 from ..scheduler import Scheduler
 from .asha import ASHA, SwiftASHA
+from .dpl import DPL
 from .fhyperband import EarlyStopSim, FHyperband
 from .hyperband import Hyperband, RandomSearch, SuccessiveHalving
 from .swift import SwiftHyperband
@@ -27,9 +28,10 @@ ALGORITHMS: dict[str, type[Scheduler]] = {
     "earlystop": EarlyStopSim,
     "asha": ASHA,
     "swift_asha": SwiftASHA,
+    "dpl": DPL,
 }
 
-__all__ = ["ALGORITHMS", "ASHA", "EarlyStopSim", "FHyperband", "Hyperband", "RandomSearch", "SuccessiveHalving",
+__all__ = ["ALGORITHMS", "ASHA", "DPL", "EarlyStopSim", "FHyperband", "Hyperband", "RandomSearch", "SuccessiveHalving",
            "SwiftASHA", "SwiftHyperband", "build_configs", "resolve"]
 
 

@@ -14,7 +14,9 @@ from harness.store import apply_nan_policy
 from tests.conftest import make_curveset
 
 FAST = {"fhyperband": {"d": 10, "budget": "tiny"}, "earlystop": {"n_burnin": 20}, "swift": {"d": 5},
-        "swift_asha": {"d": 5}}
+        "swift_asha": {"d": 5}, "dpl": {"epochs_budget": 60, "epochs_scratch": 20, "epochs_refine": 3, "units": 16}}
+#: algorithms without Hyperband's discard rate
+NO_ETA = ("earlystop", "dpl")
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +26,7 @@ def pool():
 
 @pytest.mark.parametrize("algo", sorted(ALGORITHMS))
 def test_scheduler_contract(pool, algo):
-    params = {"R": 20, **({} if algo == "earlystop" else {"eta": 3}), **FAST.get(algo, {})}
+    params = {"R": 20, **({} if algo in NO_ETA else {"eta": 3}), **FAST.get(algo, {})}
     a = run_cell(Cell("pool", algo, params, seed=1), curves=pool)
     b = run_cell(Cell("pool", algo, params, seed=1), curves=pool)
     assert json.dumps(a.to_json()) == json.dumps(b.to_json()), "same seed must give the same run"
@@ -54,7 +56,7 @@ def test_scheduler_survives_diverged_curves(diverged_pool, algo):
     prefix last) and never returns a diverged config."""
     bad = set(diverged_pool.info["non_finite_ids"])
     assert len(bad) == 12
-    params = {"R": 20, **({} if algo == "earlystop" else {"eta": 3}), **FAST.get(algo, {})}
+    params = {"R": 20, **({} if algo in NO_ETA else {"eta": 3}), **FAST.get(algo, {})}
     for seed in range(4):
         a = run_cell(Cell("pool", algo, params, seed=seed), curves=diverged_pool)
         assert a.returned_config_id not in bad and np.isfinite(a.returned_final), seed
