@@ -5,15 +5,16 @@ Resolution order for ``load_dataset(x)``:
 1. ``x`` is a directory holding ``metadata.json`` -> the stored format (:func:`harness.store.load`).
 2. ``x`` is a directory holding ``dataset.json`` -> generic long CSV described by that file.
 3. ``x`` is a TaskSet task file (``*.json`` holding a list of configurations) -> :mod:`harness.families.taskset`.
-4. ``x`` names a dataset stored under ``<repo>/datasets/`` (made here, or imported).
+4. ``x`` names a dataset stored under ``<repo>/datasets/`` (an embedded default, made here) or imported into the
+   data home (``<data home>/datasets``, :mod:`harness.datahome`); an embedded default is never shadowed.
 5. ``x`` names a task of a benchmark family (``<family>_<task>[:options]``, :mod:`harness.families`), whose
-   files live under the shared data root (``$LC_HARNESS_SHARED_DATA`` or ``<repo>/../shared/data``).
+   files live under the shared data root (``$LC_HARNESS_SHARED_DATA`` or ``<repo>/../shared/data``) or were
+   fetched into the data home (``harness datasets fetch``).
 """
 
 from __future__ import annotations
 
 import difflib
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,8 +28,10 @@ DEFAULT_DATASET = "digits_cnn"
 
 
 def shared_data_root() -> Path:
-    env = os.environ.get("LC_HARNESS_SHARED_DATA")
-    return Path(env) if env else REPO_ROOT.parent / "shared" / "data"
+    """The shared data root (:func:`harness.datahome.shared_data_root`)."""
+    from .datahome import shared_data_root as root
+
+    return root()
 
 
 def shared_curves_root() -> Path:
@@ -55,9 +58,10 @@ class DatasetEntry:
 
 
 def _families() -> list[Any]:
+    from .datahome import data_roots, imported_root
     from .families import families
 
-    return families(shared_data_root(), EMBEDDED_ROOT)
+    return families(data_roots(), EMBEDDED_ROOT, imported_root())
 
 
 def list_datasets() -> list[DatasetEntry]:
@@ -73,9 +77,10 @@ def list_datasets() -> list[DatasetEntry]:
 
 def resolve_name(name: str) -> Any:
     """The :class:`~harness.families.Task` of a dataset name, or None."""
+    from .datahome import data_roots, imported_root
     from .families import resolve
 
-    return resolve(name, shared_data_root(), EMBEDDED_ROOT)
+    return resolve(name, data_roots(), EMBEDDED_ROOT, imported_root())
 
 
 def load_dataset(name_or_path: str | Path, nan_policy: str = DEFAULT_NAN_POLICY) -> CurveSet:

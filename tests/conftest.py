@@ -65,16 +65,18 @@ def mlpf(shared_curves):
 
 @pytest.fixture(scope="session", autouse=True)
 def _isolated_cache(tmp_path_factory):
-    """Surrogate pools are cached on disk: tests use their own cache, never the user's ~/.cache."""
+    """Surrogate pools are cached on disk and imports go to the data home: tests use their own, never the user's."""
     import os
 
-    old = os.environ.get("LC_HARNESS_CACHE")
+    saved = {k: os.environ.get(k) for k in ("LC_HARNESS_CACHE", "LC_HARNESS_HOME")}
     os.environ["LC_HARNESS_CACHE"] = str(tmp_path_factory.mktemp("lc_harness_cache"))
+    os.environ["LC_HARNESS_HOME"] = str(tmp_path_factory.mktemp("lc_harness_home"))  # imports, fetches: never ~
     yield
-    if old is None:
-        os.environ.pop("LC_HARNESS_CACHE", None)
-    else:
-        os.environ["LC_HARNESS_CACHE"] = old
+    for k, old in saved.items():
+        if old is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = old
 
 
 @pytest.fixture(scope="session")

@@ -62,9 +62,11 @@ def _long_dataset(folder: Path, name: str = "mine") -> Path:
 def test_import_never_replaces_an_embedded_default(tmp_path, capsys):
     src = _long_dataset(tmp_path / "src", name="digits_cnn")
     msg = _one_line(capsys, 2, ["datasets", "import", str(src)])
-    assert "is the embedded default dataset 'digits_cnn', which is never replaced" in msg
+    assert "'digits_cnn' is the name of a dataset shipped with the harness, which an import never shadows" in msg
     msg = _one_line(capsys, 2, ["datasets", "import", str(src), "--overwrite"])
-    assert "never replaced" in msg
+    assert "never shadows" in msg
+    msg = _one_line(capsys, 2, ["datasets", "import", str(src), "--out", str(REPO / "datasets" / "digits_cnn")])
+    assert "is the embedded default dataset 'digits_cnn', which is never replaced" in msg
 
 
 def test_a_dataset_name_cannot_leave_datasets(tmp_path, capsys):
@@ -348,12 +350,10 @@ def test_errors_about_a_folder_name_the_folder(tmp_path, capsys):
 
 
 def test_an_imported_dataset_is_listed_as_imported(tmp_path, capsys, monkeypatch):
-    import harness.datasets as hd
-
-    monkeypatch.setattr(hd, "EMBEDDED_ROOT", tmp_path / "store")
+    monkeypatch.setenv("LC_HARNESS_HOME", str(tmp_path / "home"))
     src = _long_dataset(tmp_path / "src", name="mine")
     assert main(["datasets", "import", str(src)]) == 0
-    assert (tmp_path / "store" / "mine" / "metadata.json").is_file()
+    assert (tmp_path / "home" / "datasets" / "mine" / "metadata.json").is_file()  # the data home, not the package
     capsys.readouterr()
     assert main(["datasets", "list", "--family", "imported"]) == 0
     out = capsys.readouterr().out

@@ -37,7 +37,6 @@ ELAPSED_KEYS = ("metric_elapsed_time", "elapsed_time_attr")
 
 #: the seed column an export adds when configurations repeat (Syne Tune's BlackboxTabular refuses duplicate
 #: hyperparameter rows: "some hps are duplicated, use a seed column")
-SEED_COLUMN = "seed"
 
 
 def is_blackbox(path: str | Path) -> bool:
@@ -76,11 +75,21 @@ def repository_path(name: str) -> Path:
     return folder
 
 
-def _config_space(cs: CurveSet) -> dict[str, Any]:
-    from syne_tune.config_space import choice, loguniform, randint, uniform
+def _config_space(cs: CurveSet, tunable_ap: bool = False) -> dict[str, Any]:
+    """Syne Tune's config space of a dataset's hyperparameters: a surrogate benchmark's own space where it has
+    one (its ranges, types and log scales), else each hp column's type and range over the pool, log-scaled ones
+    as ``loguniform`` / ``lograndint``. Architecture (``ap``) columns describe a configuration but are not tuned:
+    they stay out (``tunable_ap`` puts them in)."""
+    from syne_tune.config_space import choice, lograndint, loguniform, randint, uniform
 
+    if cs.surrogate is not None and getattr(cs.surrogate, "space", None) is not None:
+        from .synetune import synetune_space
+
+        return synetune_space(cs.surrogate.space)
     space: dict[str, Any] = {}
     for f in cs.features:
+        if f.kind == "ap" and not tunable_ap:
+            continue
         col = cs.configs[f.name]
         if f.type == "categorical":
             values = sorted({str(v) for v in col.dropna()})
@@ -95,7 +104,7 @@ def _config_space(cs: CurveSet) -> dict[str, Any]:
         if hi <= lo:
             continue
         if f.type == "int":
-            space[f.name] = randint(int(lo), int(hi))
+            space[f.name] = (lograndint if f.log and lo > 0 else randint)(int(lo), int(hi))
         elif f.log and lo > 0:
             space[f.name] = loguniform(lo, hi)
         else:
@@ -103,8 +112,12 @@ def _config_space(cs: CurveSet) -> dict[str, Any]:
     return space
 
 
-def export_blackbox(cs: CurveSet, out: str | Path) -> Path:
-    """Write ``cs`` as a one-task, one-seed Syne Tune blackbox (fidelity = epoch 1..T)."""
+def export_blackbox(cs: CurveSet, out: str | Path, *, tunable_ap: bool = False) -> Path:
+    """Write ``cs`` as a one-task Syne Tune blackbox (fidelity = epoch 1..T). Repeated trainings of one
+    configuration (rows with equal hyperparameters) go on Syne Tune's seed axis, as its benchmarks keep repeats:
+    one configuration a row of ``hyperparameters.parquet``, its k-th run at seed k; a configuration with fewer runs
+    than the most repeated one has NaN at the seeds it lacks (Syne Tune's seed axis is dense; ``metadata.json``
+    gives each configuration's run count). Every original row rides along for exact round trips."""
     try:
         from syne_tune.config_space import config_space_to_json_dict, randint
     except ImportError:
@@ -113,34 +126,39 @@ def export_blackbox(cs: CurveSet, out: str | Path) -> Path:
     d.mkdir(parents=True, exist_ok=True)
     configs = cs.configs.copy()
     configs["config_id"] = configs["config_id"].astype(str)
-    space = _config_space(cs)
-    hps = configs[list(space)].copy()
-    # Syne Tune refuses repeated hyperparameter rows (repeated trainings of one configuration): a seed column
-    # numbers the repeats, as its loader asks
-    repeat = hps.groupby(list(hps.columns), dropna=False, sort=False).cumcount().to_numpy() if len(space) else \
-        np.arange(len(hps))
-    seed_col = None
-    if repeat.max(initial=0) > 0:
-        seed_col = SEED_COLUMN if SEED_COLUMN not in hps.columns else f"lc_harness_{SEED_COLUMN}"
-        hps[seed_col] = repeat.astype(np.int64)
-        space[seed_col] = randint(0, int(repeat.max()))
-    # Syne Tune wants exactly the config-space columns; the whole table rides along for exact round trips
-    hps.to_parquet(d / "hyperparameters.parquet", index=False)
-    configs.to_parquet(d / CONFIGS, index=False)
+    space = _config_space(cs, tunable_ap)
+    cols = [c for c in space if c in configs.columns]
+    hps_all = configs[cols].copy()
+    if cols:
+        key = pd.MultiIndex.from_frame(hps_all.astype(str)) if len(cols) > 1 else hps_all[cols[0]].astype(str)
+        codes, uniques = pd.factorize(key)
+    else:
+        codes = np.arange(len(hps_all))
+    seed_of = pd.Series(codes).groupby(codes).cumcount().to_numpy()
+    n_unique, n_seeds = int(codes.max(initial=-1)) + 1, int(seed_of.max(initial=0)) + 1
+    first = pd.Series(np.arange(len(codes))).groupby(codes).first().to_numpy()
+    hps = hps_all.iloc[first].reset_index(drop=True)
     names = list(cs.metrics) + ([SECONDS] if cs.epoch_seconds is not None else [])
     values = cs.curves if cs.epoch_seconds is None else np.concatenate([cs.curves, cs.epoch_seconds[:, :, None]],
                                                                        axis=2)
-    np.save(d / "objectives_evaluations.npy", np.ascontiguousarray(values[None, :, None], dtype=np.float64),
-            allow_pickle=False)
+    evals = np.full((1, n_unique, n_seeds, cs.n_epochs, len(names)), np.nan)
+    evals[0, codes, seed_of] = values
+    hps.to_parquet(d / "hyperparameters.parquet", index=False)
+    configs.to_parquet(d / CONFIGS, index=False)
+    np.save(d / "objectives_evaluations.npy", evals, allow_pickle=False)
     np.save(d / "fidelities_values.npy", np.arange(1, cs.n_epochs + 1), allow_pickle=False)
     (d / "configspace.json").write_text(json.dumps(config_space_to_json_dict(space), indent=2))
     (d / "fidelityspace.json").write_text(json.dumps(config_space_to_json_dict({"epoch": randint(1, cs.n_epochs)})))
+    runs = np.bincount(codes, minlength=n_unique)
     meta = {"objectives_names": names, "task_names": [cs.name], "resource_attr": "epoch",
             "lc_harness": {"name": cs.name, "metrics": dict(cs.metrics), "objective": cs.objective,
                            "features": {f.name: f.to_json() for f in cs.features}, "provenance": cs.provenance,
                            "content_hash": cs.content_hash(), "seconds_objective": SECONDS
-                           if cs.epoch_seconds is not None else None, "seed_column": seed_col,
-                           "repeated_rows": int((repeat > 0).sum())}}
+                           if cs.epoch_seconds is not None else None,
+                           "rows": [[int(c), int(k)] for c, k in zip(codes, seed_of, strict=True)],
+                           "runs_per_config": runs.tolist(), "repeated_rows": int((seed_of > 0).sum()),
+                           "not_tuned": [f.name for f in cs.features if f.name not in space],
+                           "space_from": "surrogate" if cs.surrogate is not None else "pool"}}
     (d / "metadata.json").write_text(json.dumps(meta, indent=2, default=str) + "\n")
     return d
 
@@ -173,12 +191,16 @@ def import_blackbox(path: str | Path, *, task: str | None = None, seed: int = 0,
         evals = evals[None]
     if not 0 <= seed < evals.shape[2]:
         raise DatasetError(f"{p}: seed {seed} out of range [0, {evals.shape[2]})")
-    values = np.asarray(evals[0 if per_task else tasks.index(task), :, seed], dtype=np.float64)
     ours = meta.get("lc_harness") or {}
+    if ours.get("rows") is not None:  # our own export: every original row, from its (configuration, seed)
+        rows = np.asarray(ours["rows"], dtype=np.intp).reshape(-1, 2)
+        values = np.asarray(evals[tasks.index(task), rows[:, 0], rows[:, 1]], dtype=np.float64)
+    else:
+        values = np.asarray(evals[0 if per_task else tasks.index(task), :, seed], dtype=np.float64)
     hp_file = (CONFIGS if ours and (p / CONFIGS).is_file() else
                f"{task}-hyperparameters.parquet" if per_task else "hyperparameters.parquet")
     hps = pd.read_parquet(p / hp_file).reset_index(drop=True)
-    if ours.get("seed_column") and ours["seed_column"] in hps.columns and hp_file != CONFIGS:
+    if ours.get("seed_column") and ours["seed_column"] in hps.columns and hp_file != CONFIGS:  # older exports
         hps = hps.drop(columns=[ours["seed_column"]])
     sec_name = ours.get("seconds_objective")
     seconds = None

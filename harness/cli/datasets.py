@@ -17,24 +17,29 @@ describe  one dataset: shape, metrics, features, best final value, content hash,
 validate  load a dataset or folder and check it (--strict: any non-finite objective value is an error)
 import    store a dataset under datasets/: a folder with dataset.json, a Syne Tune blackbox folder, a TaskSet
           task file (or a folder of them), or synetune:<name> from Syne Tune's local blackbox repository
-export    write a dataset to a folder, in this project's format or as a Syne Tune blackbox (--format synetune)"""
+export    write a dataset to a folder, in this project's format or as a Syne Tune blackbox (--format synetune)
+fetch     download a family's public files (taskset, lcbench, or one of their datasets), checked by sha256, into
+          the data home ($LC_HARNESS_HOME; harness datasets list says where)"""
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     d = sub.add_parser("datasets", help="the catalogue of benchmark datasets: list, describe, validate, import, export",
                        description=HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
-    d.add_argument("action", choices=["list", "describe", "validate", "import", "export"])
+    d.add_argument("action", choices=["list", "describe", "validate", "import", "export", "fetch"])
     d.add_argument("name", nargs="?", help="dataset name or folder; import: a folder, a TaskSet .json file, or "
                                            "synetune:<name>")
     d.add_argument("target", nargs="?", help="export: destination folder")
     d.add_argument("--nan-policy", default="drop", choices=NAN_POLICIES)
     d.add_argument("--strict", action="store_true", help="validate: any non-finite objective value is an error")
-    d.add_argument("--out", help="import: destination folder (default datasets/<name>)")
+    d.add_argument("--out", "--to", dest="out", help="import: destination folder (default: <data home>/datasets/<name>)")
     d.add_argument("--overwrite", action="store_true", help="import/export: replace a dataset stored there "
                                                             "(never an embedded default)")
     d.add_argument("--family", help="list: only this family")
     d.add_argument("--format", default="lc-harness", choices=["lc-harness", "synetune"],
                    help="export: this project's format or a Syne Tune blackbox")
+    d.add_argument("--tunable-ap", action="store_true",
+                   help="export --format synetune: put architecture (ap) columns in the config space (default: they "
+                        "describe configurations but are not tuned)")
     d.add_argument("--task", help="import of a blackbox: which task (default: the first)")
     d.add_argument("--seed", type=int, default=0, help="import of a blackbox: which seed (default 0)")
     d.add_argument("--objective", help="import of a blackbox: the objective (default: its metadata's, else the first)")
@@ -51,7 +56,19 @@ def run(args: argparse.Namespace) -> int:
         return describe(args)
     if args.action == "export":
         return export(args)
+    if args.action == "fetch":
+        return fetch_command(args)
     return import_(args)
+
+
+def fetch_command(args: argparse.Namespace) -> int:
+    from ..fetch import fetch
+
+    src, files, new = fetch(args.name, progress=True)
+    root = files[0].parents[len(Path(src.files[0].path).parts) - 1] if files else None
+    print(f"{src.family}: {len(files)} file(s) in {root} ({new} downloaded now, {len(files) - new} already there "
+          f"and intact); licence {src.licence}; source {src.source}")
+    return 0
 
 
 # --- list / describe ----------------------------------------------------------------------------
@@ -78,11 +95,26 @@ def list_catalogue(only: str | None = None) -> int:
             status = "present" if e.available else "missing"
             note = f"  [{e.stored}]" if e.stored else f"  (= {e.name})" if e.alias else ""
             print(f"  {n:{width}s}  {e.shape:>12s}  {status}{note}")
+        missing = [e for e in rows if not e.available]
+        if missing:
+            print(f"  {how_to_get(fam, missing[0].location)}")
         print()
     print("kind: recorded = curves of real training runs; surrogate = a model's predictions (YAHPO Gym), not runs; "
           "made here = populations trained by this repository's generate (CPU-sized). Shapes are configurations x "
           "epochs ('?' until loaded).")
     return 0
+
+
+def how_to_get(family: str, location: Path) -> str:
+    """One line: how to get a family's missing files (a fetch, or where to put them by hand)."""
+    from ..datahome import data_home
+    from ..fetch import BY_HAND, REGISTRY
+
+    if family in REGISTRY:
+        return f"fetch with: harness datasets fetch {family}   (into {data_home()}; licence {REGISTRY[family].licence})"
+    if family in BY_HAND:
+        return f"get from: {BY_HAND[family]}; place under {location.parent}"
+    return f"expected at {location}"
 
 
 def catalogue_facts(name: str) -> dict[str, Any]:
@@ -203,8 +235,14 @@ def _store(cs: Any, args: argparse.Namespace, what: str) -> int:
     if args.out:
         out = Path(args.out)
     else:
+        from ..datahome import imported_root
+        from ..families.stored import EMBEDDED_DEFAULTS
+
         check_dataset_name(cs.name, where=what)
-        out = EMBEDDED_ROOT / cs.name
+        if cs.name in EMBEDDED_DEFAULTS or (EMBEDDED_ROOT / cs.name / "metadata.json").is_file():
+            raise ValueError(f"{what}: {cs.name!r} is the name of a dataset shipped with the harness, which an "
+                             "import never shadows; import it under another name (--out DIR) ")
+        out = imported_root() / cs.name
     check_replace(out, overwrite=args.overwrite)
     saved = save(cs, out)
     print(f"imported {what} as {cs.name}: {cs.n_configs} configs x {cs.n_epochs} epochs -> {saved}")
@@ -224,7 +262,7 @@ def export(args: argparse.Namespace) -> int:
     if args.format == "synetune":
         from ..adapters.blackbox import export_blackbox
 
-        out = export_blackbox(cs, out)
+        out = export_blackbox(cs, out, tunable_ap=args.tunable_ap)
     else:
         out = save(cs, out)
     print(f"exported {cs.name}: {cs.n_configs} configs x {cs.n_epochs} epochs -> {out} ({args.format})")

@@ -38,15 +38,26 @@ FAMILIES: dict[str, type[Family]] = {
 __all__ = ["EMBEDDED_DEFAULTS", "FAMILIES", "KINDS", "Family", "Option", "Task", "families", "resolve"]
 
 
-def families(shared_root: Path, stored_root: Path) -> list[Family]:
-    """Every family, the stored datasets first (their names win)."""
-    return [Stored(stored_root), *(cls(shared_root) for cls in FAMILIES.values())]
+def families(roots: Path | list[Path], stored_root: Path, imported_root: Path | None = None) -> list[Family]:
+    """Every family, the stored datasets first (their names win). A family reads its files from the first of
+    ``roots`` where any of its tasks is present (the last root when none is: where ``datasets fetch`` puts them)."""
+    roots = [roots] if isinstance(roots, Path) else list(roots)
+    out: list[Family] = [Stored(stored_root, imported_root)]
+    for cls in FAMILIES.values():
+        chosen = None
+        for r in roots:
+            fam = cls(r)
+            if any(fam.present(t) for t in fam.tasks()):
+                chosen = fam
+                break
+        out.append(chosen if chosen is not None else cls(roots[-1]))
+    return out
 
 
-def resolve(name: str, shared_root: Path, stored_root: Path) -> Task | None:
+def resolve(name: str, roots: Path | list[Path], stored_root: Path, imported_root: Path | None = None) -> Task | None:
     """The task a dataset name refers to; None when no family claims it. A name a family claims with an unknown
     task or a bad option is a one-line :class:`~harness.store.DatasetError`."""
-    for fam in families(shared_root, stored_root):
+    for fam in families(roots, stored_root, imported_root):
         task = fam.match(name)
         if task is not None:
             return task

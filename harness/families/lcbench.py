@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -50,7 +49,9 @@ FILES = ("model.onnx", "config_space.json", "encoding.json")
 
 
 def cache_root() -> Path:
-    return Path(os.environ.get("LC_HARNESS_CACHE") or Path.home() / ".cache" / "lc-harness")
+    from ..datahome import cache_root as root
+
+    return root()
 
 
 class LCBenchSurrogate:

@@ -1,6 +1,6 @@
-"""Datasets stored under ``<repo>/datasets/``: the populations made here by ``generate`` (kind "made here") and
-what users imported (``harness datasets import``; kind "recorded", family "imported"). Their names are the
-folder names, without a family prefix."""
+"""Stored datasets: the populations made here by ``generate``, shipped under ``<repo>/datasets/`` (kind "made
+here"), and what users imported into the data home (``harness datasets import``; kind "recorded", family
+"imported"). Their names are the folder names, without a family prefix."""
 
 from __future__ import annotations
 
@@ -25,26 +25,42 @@ def _meta(folder: Path) -> dict[str, Any]:
 
 
 class Stored(Family):
-    """Folders holding ``metadata.json`` under ``datasets/`` (``root`` is that folder here)."""
+    """Folders holding ``metadata.json``: under the package's ``datasets/`` (``root``: the embedded defaults made
+    here) and under the data home's ``datasets/`` (``imported``: what ``harness datasets import`` stored). A name
+    in both is the package's: an import never shadows an embedded dataset."""
 
     name = "datasets"
     kind = "made here"
     licence = GENERATED_LICENCE
     source = "this repository's generate stage, or harness datasets import"
 
+    def __init__(self, root: Path, imported: Path | None = None):
+        super().__init__(root)
+        self.imported = Path(imported) if imported is not None else None
+
+    def _roots(self) -> list[Path]:
+        return [self.root] + ([self.imported] if self.imported is not None else [])
+
     def tasks(self) -> list[str]:
-        if not self.root.is_dir():
-            return []
-        return sorted(d.name for d in self.root.iterdir() if (d / "metadata.json").is_file())
+        names: set[str] = set()
+        for r in self._roots():
+            if r.is_dir():
+                names.update(d.name for d in r.iterdir() if (d / "metadata.json").is_file())
+        return sorted(names)
 
     def location(self, task: str) -> Path:
+        for r in self._roots():
+            if (r / task / "metadata.json").is_file():
+                return r / task
         return self.root / task
 
     def dataset_name(self, task: str) -> str:
         return task
 
     def match(self, name: str) -> Task | None:
-        return Task(self, name) if ":" not in name and (self.root / name / "metadata.json").is_file() else None
+        if ":" in name or not name or "/" in name or "\\" in name:
+            return None
+        return Task(self, name) if any((r / name / "metadata.json").is_file() for r in self._roots()) else None
 
     def shape(self, task: str) -> tuple[int, int] | None:
         m = _meta(self.location(task))

@@ -34,6 +34,15 @@ from ..store import CurveSet, DatasetError, Feature
 from .base import Family, Option, provenance_of
 
 SPLITS = ("valid", "train", "test")
+#: the tasks DPL and DyHPO ship (harness.fetch has their files' URLs and checksums)
+KNOWN_TASKS = ("FixedTextRNNClassification_imdb_patch128_LSTM128_avg_bs64",
+               "FixedTextRNNClassification_imdb_patch128_LSTM128_bs64",
+               "FixedTextRNNClassification_imdb_patch32_GRU64_avg_bs128",
+               "FixedTextRNNClassification_imdb_patch32_IRNN64_relu_avg_bs128",
+               "FixedTextRNNClassification_imdb_patch32_LSTM128_E128_bs128",
+               "FixedTextRNNClassification_imdb_patch32_LSTM128_bs128",
+               "FixedTextRNNClassification_imdb_patch32_VRNN128_tanh_bs128",
+               "FixedTextRNNClassification_imdb_patch32_VRNN64_tanh_avg_bs128")
 HPS = ("learning_rate", "beta1", "beta2", "epsilon", "l1", "l2", "linear_decay", "exponential_decay")
 LOG_HPS = ("learning_rate", "epsilon", "l1", "l2", "linear_decay", "exponential_decay")
 
@@ -142,7 +151,7 @@ class TaskSet(Family):
         return _task_files(self.root / "curves")
 
     def tasks(self) -> list[str]:
-        return sorted(self._files())
+        return sorted(set(self._files()) | set(KNOWN_TASKS))  # the known ones are listed (and fetchable) when absent
 
     def aliases(self) -> dict[str, str]:
         out: dict[str, str] = {}
@@ -153,7 +162,7 @@ class TaskSet(Family):
         return {a: t for a, t in out.items() if t is not None}
 
     def location(self, task: str) -> Path:
-        return self._files().get(task, self.root / "curves" / "taskset" / f"{task}.json")
+        return self._files().get(task, self.root / "curves" / "taskset_imdb_rnn" / f"{task}.json")
 
     def shape(self, task: str) -> tuple[int, int] | None:
         return _shape(str(self.location(task))) if self.present(task) else None

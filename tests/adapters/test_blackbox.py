@@ -59,3 +59,52 @@ def test_import_a_blackbox_written_by_syne_tune(tmp_path, capsys):
     np.testing.assert_allclose(cs.curve(), err[:, 0].astype(np.float32))
     np.testing.assert_allclose(cs.epoch_seconds.sum(axis=1), elapsed[:, 0, -1].astype(np.float32), rtol=1e-5)
     assert {f.name: f.type for f in cs.features} == {"lr": "float", "opt": "categorical"}
+
+
+def test_exports_keep_meaning_repeats_log_scale_architecture(tmp_path, shared_curves):
+    """Issue #37: MLPF's repeated trainings go on Syne Tune's seed axis (no tunable 'seed'); Syne Tune's own loader
+    answers each configuration at each of its seeds with the recorded curve (NaN where it has fewer runs); log-scaled
+    integers stay lograndint over the surrogate's own range; architecture columns are not tuned."""
+    pytest.importorskip("fastparquet", reason="Syne Tune's loader reads parquet with fastparquet")
+    pytest.importorskip("huggingface_hub", reason="syne_tune.blackbox_repository imports huggingface_hub")
+    from syne_tune.blackbox_repository.blackbox_tabular import deserialize
+
+    cs = load_dataset("swifthb_mlpf_delphes")
+    assert main(["datasets", "export", "swifthb_mlpf_delphes", str(tmp_path / "mlpf"), "--format", "synetune"]) == 0
+    bb = deserialize(str(tmp_path / "mlpf"))["swifthb_mlpf_delphes"]
+    hp = [f.name for f in cs.hp_features()]
+    assert sorted(bb.configuration_space) == sorted(hp) and "seed" not in bb.hyperparameters.columns
+    n_unique = len(cs.configs[hp].drop_duplicates())
+    assert bb.objectives_evaluations.shape[:2] == (n_unique, 5) and len(bb.hyperparameters) == n_unique
+    seen: dict[tuple, int] = {}
+    for i in range(cs.n_configs):  # the k-th run of a configuration is its seed k, through Syne Tune's lookup
+        row = cs.configs.iloc[i]
+        key = tuple(row[h] for h in bb._hp_cols)
+        k = seen.get(key, 0)
+        seen[key] = k + 1
+        got = bb.objective_function({h: row[h] for h in bb._hp_cols}, seed=k)
+        np.testing.assert_array_equal(got[:, 0], cs.curves[i, :, 0])
+    counts = np.bincount(list(seen.values()))
+    assert counts[5] == 24 and np.isnan(bb.objectives_evaluations).any()  # 24 of 183 configurations have 5 runs
+
+
+def test_surrogate_and_architecture_spaces(tmp_path, shared_curves):
+    pytest.importorskip("fastparquet", reason="Syne Tune's loader reads parquet with fastparquet")
+    pytest.importorskip("huggingface_hub", reason="syne_tune.blackbox_repository imports huggingface_hub")
+    pytest.importorskip("onnxruntime")
+    from syne_tune.blackbox_repository.blackbox_tabular import deserialize
+    from syne_tune.config_space import to_dict
+
+    assert main(["datasets", "export", "lcbench_3945:n=40", str(tmp_path / "lc"), "--format", "synetune"]) == 0
+    space = deserialize(str(tmp_path / "lc"))["lcbench_3945"].configuration_space
+    bs = to_dict(space["batch_size"])  # lograndint(16, 512), the surrogate's own range: not the pool's 16-511
+    assert (bs["domain_cls"], bs["domain_kwargs"], bs["sampler_cls"]) == ("Integer", {"lower": 16, "upper": 512},
+                                                                          "LogUniform")
+    cs = load_dataset("cifar10_metaqnn_small")
+    ap = [f.name for f in cs.ap_features()]
+    assert ap
+    assert main(["datasets", "export", "cifar10_metaqnn_small", str(tmp_path / "mq"), "--format", "synetune"]) == 0
+    assert not set(ap) & set(deserialize(str(tmp_path / "mq"))["cifar10_metaqnn_small"].configuration_space)
+    assert main(["datasets", "export", "cifar10_metaqnn_small", str(tmp_path / "mq2"), "--format", "synetune",
+                 "--tunable-ap"]) == 0
+    assert set(ap) <= set(deserialize(str(tmp_path / "mq2"))["cifar10_metaqnn_small"].configuration_space)
