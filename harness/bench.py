@@ -188,7 +188,8 @@ def check_names(suite: Suite, path: Path) -> None:
         try:
             found = Path(ds).is_dir() or resolve_name(ds) is not None
         except ValueError as e:
-            raise ValueError(f"{path}: dataset {ds!r}: {e}") from None
+            msg = str(e)
+            raise ValueError(f"{path}: {msg}" if repr(ds) in msg else f"{path}: dataset {ds!r}: {msg}") from None
         if not found:
             raise ValueError(f"{path}: unknown dataset {ds!r} (harness datasets list shows the names; a folder path "
                              "works too)")

@@ -107,8 +107,9 @@ def load_dataset(name_or_path: str | Path, nan_policy: str = DEFAULT_NAN_POLICY)
 
             cs = drop_diverged(cs)
         return cs
-    known = [e.name for e in list_datasets()]
-    close = difflib.get_close_matches(name, known, n=1)
+    entries = list_datasets()
+    known = [e.name for e in entries] + [e.alias for e in entries if e.alias]  # short aliases are names too
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.75)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
     raise DatasetError(f"unknown dataset {name!r}{hint}: not a folder with metadata.json or dataset.json, not stored "
                        f"under datasets/ and no family's task (families: {', '.join(_family_names())}); "

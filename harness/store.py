@@ -270,6 +270,9 @@ def apply_nan_policy(cs: CurveSet, policy: str = DEFAULT_NAN_POLICY) -> CurveSet
             f"({len(bad_rows)} such configs); load with nan_policy drop|pad|keep to accept them"
         )
     if policy == "drop":
+        if len(bad_rows) == cs.n_configs:
+            raise DatasetError(f"{cs.name}: every one of its {cs.n_configs} configurations has a non-finite "
+                               f"{cs.objective!r} (nan_policy=drop would leave none); nothing to replay")
         keep = np.setdiff1d(np.arange(cs.n_configs), bad_rows)
         log.warning("%s: dropped %d config(s) with non-finite %r (nan_policy=drop): %s",
                     cs.name, len(bad_rows), cs.objective, ", ".join(info["non_finite_ids"][:10]))

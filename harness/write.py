@@ -87,8 +87,12 @@ class OutputLock:
     def acquire(self) -> OutputLock:
         import fcntl
 
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fh = open(self.path, "a+")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fh = open(self.path, "a+")
+        except OSError as e:  # a folder that cannot be made or written: one line naming the output
+            raise PermissionError(f"{self.what}: cannot write there ({e.strerror or e}: "
+                                  f"{e.filename or self.path.parent}); choose a writable folder") from None
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -37,6 +37,7 @@ class Option:
     type: type
     help: str
     lo: float | None = None  # inclusive lower bound for numbers
+    hi: float | None = None  # inclusive upper bound for numbers
 
     def parse(self, dataset: str, key: str, text: str) -> Any:
         try:
@@ -51,6 +52,8 @@ class Option:
             raise DatasetError(f"{dataset}: option {key}={text!r} must be {self.type.__name__}") from None
         if self.lo is not None and v < self.lo:
             raise DatasetError(f"{dataset}: option {key}={text!r} must be >= {self.lo:g}")
+        if self.hi is not None and v > self.hi:
+            raise DatasetError(f"{dataset}: option {key}={text!r} must be <= {self.hi:g}")
         return v
 
 
@@ -141,9 +144,13 @@ class Family(ABC):
 
     def parse_options(self, dataset: str, text: str) -> tuple[tuple[str, Any], ...]:
         values = {k: o.default for k, o in self.options.items()}
+        given: set[str] = set()
         for item in filter(None, text.split(",")):
             key, eq, val = item.partition("=")
             key = key.strip()
+            if key in given:
+                raise DatasetError(f"dataset {dataset!r}: option {key!r} is given twice; give each option once")
+            given.add(key)
             if key not in self.options:
                 valid = ", ".join(self.options) or "none"
                 raise DatasetError(f"dataset {dataset!r}: unknown option {key!r}; the {self.name} family's options: "

@@ -54,6 +54,10 @@ def cache_root() -> Path:
     return root()
 
 
+#: the largest pool (100,000 configurations x 52 epochs x 6 outputs: 250 MB of float64, about a minute to evaluate)
+MAX_POOL = 100_000
+
+
 class LCBenchSurrogate:
     """YAHPO Gym's LCBench model: the space, the task codes and batched inference (onnxruntime, one thread).
 
@@ -177,7 +181,8 @@ class LCBench(Family):
     licence = "Apache-2.0 (LCBench data and YAHPO Gym surrogate)"
     source = "Zimmer et al. 2021 (LCBench) via YAHPO Gym's surrogate (Pfisterer et al. 2022), slds-lmu/yahpo_data"
     needs = "surrogate"
-    options = {"n": Option(2000, int, "configurations in the pool", lo=1),
+    options = {"n": Option(2000, int, f"configurations in the pool (at most {MAX_POOL:,}: the pool is evaluated at "
+                                      "every epoch and held in memory)", lo=2, hi=MAX_POOL),
                "seed": Option(0, int, "seed of the pool's draw", lo=0)}
 
     @property

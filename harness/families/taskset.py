@@ -67,6 +67,8 @@ def read_taskset_json(path: Path, *, name: str | None = None, diverged_above: fl
     if not isinstance(raw, list) or not raw:
         raise DatasetError(f"{path}: a TaskSet task file holds a non-empty JSON list of configurations")
     n = len(raw)
+    if n < 2:
+        raise DatasetError(f"{path}: holds {n} configuration; a pool to search needs at least 2")
     length = None
     hp = {k: np.empty(n) for k in HPS}
     curves = {s: None for s in SPLITS}
