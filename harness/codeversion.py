@@ -30,8 +30,8 @@ def code_hash() -> str:
 #: registries: they only name classes, whose own modules are hashed; an algorithm added to one does not change
 #: the code version of the others
 REGISTRIES = ("harness.algorithms", "harness.adapters")
-#: registries that import their entries from strings (``"harness.predictors.zoo:NuSVRPred"``): a closure that
-#: reaches one takes its whole package
+#: registries that import their entries from strings (``"harness.predictors.zoo:NuSVRPred"``): not followed; a
+#: cell adds the module of the predictor its settings name (:func:`cell_roots`)
 NAMED_BY_STRING = ("harness.predictors",)
 #: the engine every cell runs through
 ENGINE = ("harness.runner", "harness.metrics", "harness.sim", "harness.budget")
@@ -91,21 +91,34 @@ def module_closure(roots: tuple[str, ...]) -> list[str]:
         if m in REGISTRIES and m not in roots:
             continue
         todo.extend(_imports(path, m))
-        if m in NAMED_BY_STRING:  # a registry that imports its entries by name: every module of its package
-            todo.extend(f"{m}.{q.stem}" for q in path.parent.glob("*.py") if q.stem != "__init__")
     return sorted(seen - (set(REGISTRIES) - set(roots)))
 
 
-def algorithm_code_hash(module: str) -> str:
-    """The code version of a cell of an algorithm defined in ``module`` (a harness module): sha256 of the engine's
-    and that module's sources and of every harness module they import, the registries aside. An edit elsewhere
+def cell_roots(settings: dict) -> tuple[str, ...] | None:
+    """The harness modules a cell's settings bring in beyond its algorithm's: the module of the predictor it names
+    (a registry name; every predictor-driven algorithm has one, default or set). None when it names one by import
+    path (user code: the whole harness is its version)."""
+    pred = settings.get("predictor") if isinstance(settings, dict) else None
+    if not isinstance(pred, str):
+        return ()
+    from .predictors import PREDICTORS
+
+    if pred in PREDICTORS:
+        return (PREDICTORS.module_of(pred),)
+    return None
+
+
+def algorithm_code_hash(module: str, extra: tuple[str, ...] | None = ()) -> str:
+    """The code version of a cell of an algorithm defined in ``module`` (a harness module; ``extra``: further roots,
+    :func:`cell_roots`): sha256 of the engine's and those modules' sources and of every harness module they
+    import, the registries aside. An edit elsewhere
     (another algorithm, a writer, a command) leaves it, and the cells it keys, unchanged. An algorithm from
     outside the harness gets :func:`code_hash` (the whole harness)."""
-    if not module.startswith("harness.") or _module_file(module) is None:
+    if not module.startswith("harness.") or _module_file(module) is None or extra is None:
         return code_hash()
     h = hashlib.sha256()
     root = HARNESS.parent
-    roots = (*ENGINE, module, *(SURROGATES if module.startswith("harness.adapters") else ()))
+    roots = (*ENGINE, module, *extra, *(SURROGATES if module.startswith("harness.adapters") else ()))
     for m in module_closure(roots):
         p = _module_file(m)
         h.update(p.relative_to(root).as_posix().encode())

@@ -180,13 +180,18 @@ def test_adapters_give_identical_records_in_two_fresh_processes(tmp_path):
 def test_cell_code_version_covers_the_engine_and_the_cells_own_algorithm():
     """A bench cell's key changes with the engine and its algorithm's modules, not with another algorithm's,
     a writer or a command (issue #35: an unrelated edit must not rerun the board)."""
-    from harness.codeversion import ENGINE, algorithm_code_hash, code_hash, module_closure
+    from harness.codeversion import ENGINE, algorithm_code_hash, cell_roots, code_hash, module_closure
 
     hb = module_closure((*ENGINE, "harness.algorithms.hyperband"))
     assert {"harness.sim", "harness.scheduler", "harness.hb", "harness.metrics", "harness.store"} <= set(hb)
     assert not any(m.startswith(("harness.algorithms.swift", "harness.adapters", "harness.reporting", "harness.cli"))
                    or m in ("harness.algorithms", "harness.predictors.zoo") for m in hb)
-    swift = module_closure((*ENGINE, "harness.algorithms.swift"))
-    assert {"harness.predictors.zoo", "harness.predictors.qsvr", "harness.predictors.lce"} <= set(swift)
+    # a predictor-driven cell adds the module of the predictor its settings name (not every predictor's)
+    assert cell_roots({"predictor": "qsvr"}) == ("harness.predictors.qsvr",) and cell_roots({}) == ()
+    swift = module_closure((*ENGINE, "harness.algorithms.swift", *cell_roots({"predictor": "nusvr"})))
+    assert "harness.predictors.zoo" in swift and "harness.predictors.qsvr" not in swift
+    assert algorithm_code_hash("harness.algorithms.swift", ("harness.predictors.qsvr",)) != \
+        algorithm_code_hash("harness.algorithms.swift", ("harness.predictors.zoo",))
     assert algorithm_code_hash("harness.algorithms.hyperband") != algorithm_code_hash("harness.algorithms.swift")
     assert algorithm_code_hash("mypackage.mine") == code_hash()
+    assert algorithm_code_hash("harness.algorithms.swift", cell_roots({"predictor": "mine:Pred"})) == code_hash()

@@ -116,12 +116,13 @@ def run_recorded(cells: list[Any], configs: dict[str, Any], cs: Any, args: argpa
     if out:
         from ..algorithms import resolve
         from ..bench import cell_key
-        from ..codeversion import algorithm_code_hash
+        from ..codeversion import algorithm_code_hash, cell_roots
         from ..reporting.replay import RecordWriter, read_keyed_jsonl
 
         pad = args.pad_to
         h = (cs.pad_to(pad) if pad and pad > cs.n_epochs else cs).content_hash()
-        version = {a: algorithm_code_hash(resolve(a).__module__) for a in {c.algorithm for c in cells}}
+        version = {a: algorithm_code_hash(resolve(a).__module__, cell_roots(configs[a].to_dict()))
+                   for a in {c.algorithm for c in cells}}
         keys = [cell_key(h, c.algorithm, configs[c.algorithm].to_dict(), c, version[c.algorithm]) for c in cells]
         if Path(out).is_file():
             done = {k: r for k, r in read_keyed_jsonl(out) if k is not None}

@@ -46,6 +46,10 @@ class _LazyRegistry(Mapping[str, type]):
     def __contains__(self, name: object) -> bool:
         return name in self._paths
 
+    def module_of(self, name: str) -> str:
+        """The module that defines a registered name (without importing it)."""
+        return self._paths[name].partition(":")[0]
+
 
 _Z = "harness.predictors.zoo"
 #: name -> predictor class (explicit; no registration on import)
