@@ -150,11 +150,25 @@ def make_record(cs: CurveSet, oracle: Oracle, trace: Trace, sched: Scheduler, *,
         epochs_to_best=e_best,
         anytime=anytime,
         rounds=sched.log_record(),
-        extra={**(extra or {}), **oracle.record_extra()},
+        extra={**(extra or {}), **oracle.record_extra(), **pool_notes(cs)},
         predictor_scores=score_predictions(sched.predictions(), oracle),
         budget=trace.budget,
         ledger=trial_ledger(oracle, trace, R) if ledger else None,
     )
+
+
+def pool_notes(cs: CurveSet) -> dict[str, Any]:
+    """What the record says of its pool when configurations were left out of it at load time: how many the nan
+    policy dropped (with the policy's name) and how many a divergence rule dropped (``:diverged=drop``). Nothing
+    when none were (records of such pools read as before)."""
+    info = cs.info or {}
+    out: dict[str, Any] = {}
+    if info.get("dropped_ids"):
+        out["pool_dropped"] = {"configs": len(info["dropped_ids"]), "nan_policy": info.get("nan_policy", "drop")}
+    if info.get("diverged_ids"):
+        out["pool_diverged_dropped"] = {"configs": len(info["diverged_ids"]),
+                                        "rule": (cs.provenance or {}).get("divergence", "?")}
+    return out
 
 
 def score_predictions(predictions: list[dict[str, Any]], oracle: Oracle) -> dict[str, dict[str, float]]:

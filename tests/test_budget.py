@@ -195,3 +195,17 @@ def test_cell_code_version_covers_the_engine_and_the_cells_own_algorithm():
     assert algorithm_code_hash("harness.algorithms.hyperband") != algorithm_code_hash("harness.algorithms.swift")
     assert algorithm_code_hash("mypackage.mine") == code_hash()
     assert algorithm_code_hash("harness.algorithms.swift", cell_roots({"predictor": "mine:Pred"})) == code_hash()
+
+
+def test_records_and_replay_say_what_was_left_out_of_the_pool(shared_curves, capsys):
+    """Issue #37: a run's record says how many configurations the nan policy dropped (and the divergence rule,
+    when dropped), and the replay table's header says it too; a pool without any says nothing."""
+    from harness.cli import main
+
+    r = run_cell(Cell("taskset_imdb_p32_gru64_avg:diverged=drop", "hyperband", build_config("hyperband", {})))
+    assert r.extra["pool_dropped"] == {"configs": 46, "nan_policy": "drop"}
+    assert r.extra["pool_diverged_dropped"] == {"configs": 79, "rule": "dpl"}
+    assert "pool_dropped" not in run_cell(Cell("digits_cnn", "hyperband", build_config("hyperband", {}))).extra
+    assert main(["replay", "-d", "taskset_imdb_p32_gru64_avg", "-a", "hyperband", "--seeds", "0", "-q"]) == 0
+    assert "954 configs x 50 epochs" in (out := capsys.readouterr().out)
+    assert "46 configs dropped (non-finite, nan_policy=drop)" in out

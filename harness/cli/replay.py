@@ -191,8 +191,13 @@ def run(args: argparse.Namespace) -> int:
                        show_time=args.workers > 1 or args.cost != "epochs")
     opt = records[0].optimum_final
     T = cs.n_epochs if not args.pad_to else args.pad_to
+    dropped = len((cs.info or {}).get("dropped_ids", []))
+    diverged = len((cs.info or {}).get("diverged_ids", []))
+    left_out = "".join([f"; {dropped} configs dropped (non-finite, nan_policy={cs.info.get('nan_policy')})"
+                        if dropped else "",
+                        f"; {diverged} dropped as diverged ({cs.provenance.get('divergence')} rule)" if diverged else ""])
     print(f"\ndataset {cs.label}: {cs.n_configs} configs x {T} epochs, objective {cs.objective} ({cs.mode}), "
-          f"pool optimum {opt:.6g}")
+          f"pool optimum {opt:.6g}{left_out}")
     print(to_markdown(df))
     print(legend(df, cost=args.cost, baseline=args.baseline or ""))
     if getattr(args, "ledger", False):
