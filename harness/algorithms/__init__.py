@@ -15,6 +15,7 @@ from ..config import AlgorithmConfig
 from ..scheduler import Scheduler
 from .asha import ASHA, SwiftASHA
 from .dpl import DPL
+from .dyhpo import DyHPO
 from .fhyperband import EarlyStopSim, FHyperband
 from .hyperband import Hyperband, RandomSearch, SuccessiveHalving
 from .swift import SwiftHyperband
@@ -29,9 +30,10 @@ ALGORITHMS: dict[str, type[Scheduler]] = {
     "asha": ASHA,
     "swift_asha": SwiftASHA,
     "dpl": DPL,
+    "dyhpo": DyHPO,
 }
 
-__all__ = ["ALGORITHMS", "ASHA", "DPL", "EarlyStopSim", "FHyperband", "Hyperband", "RandomSearch", "SuccessiveHalving",
+__all__ = ["ALGORITHMS", "ASHA", "DPL", "DyHPO", "EarlyStopSim", "FHyperband", "Hyperband", "RandomSearch", "SuccessiveHalving",
            "SwiftASHA", "SwiftHyperband", "build_configs", "resolve"]
 
 

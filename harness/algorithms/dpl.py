@@ -2,7 +2,9 @@
 
 As the authors' code does it (releaunifreiburg/DPL, ``surrogate_models/power_law_surrogate.py``):
 
-* the pool's hyperparameters (log-scaled ones as logs) min-max scaled to [0, 1] are the model's input;
+* the pool's hyperparameters (log-scaled ones as logs) min-max scaled to [0, 1] are the model's input, the values
+  min-max scaled over those seen so far its target (``scale_targets``; the DPL code feeds TaskSet losses and
+  LCBench accuracies / 100 as they are, both near [0, 1]: here a dataset's loss may be 450);
 * the run starts with one configuration drawn at random, trained for one epoch;
 * after every observation the ensemble (5 members, 2 x 128 LeakyReLU, :mod:`harness.freezethaw.power_law`) is
   trained on every (configuration, epoch, value) seen so far: from scratch for 250 epochs at the first 10
@@ -42,6 +44,13 @@ def expected_improvement(best: float, mean: np.ndarray, std: np.ndarray) -> np.n
     return diff * norm.cdf(z) + std * norm.pdf(z)
 
 
+def value_range(curves: dict[int, list[float]]) -> tuple[float, float]:
+    """(offset, scale) that maps every value seen so far into [0, 1] (scale 1 when they are all equal)."""
+    seen = np.concatenate([np.asarray(c, float) for c in curves.values()]) if curves else np.zeros(1)
+    lo, hi = float(seen.min()), float(seen.max())
+    return lo, (hi - lo if hi > lo else 1.0)
+
+
 def scaled_features(view: TrialView, algorithm: str) -> np.ndarray:
     """The pool's hp columns (log-scaled ones as logs) min-max scaled to [0, 1] (architecture columns where a
     dataset has no hp ones)."""
@@ -76,6 +85,8 @@ class DPL(Scheduler):
                                               "(then refined)", range=(1, None))
         patience: int | None = setting(None, help="observations without a new best value before training from "
                                                   "scratch again (default: int(1.2 R))", range=(1, None))
+        scale_targets: bool = setting(True, help="train on the values min-max scaled over those seen so far (DPL's "
+                                                 "benchmarks come in [0, 1]; here a loss may be 450)")
 
     def params(self) -> dict[str, Any]:
         return {**super().params(), "R": self.R, "epochs_budget": self.budget}
@@ -113,6 +124,9 @@ class DPL(Scheduler):
         self._predictions: list[dict[str, Any]] = []
 
     # --- the model -------------------------------------------------------------------------------------------
+    def _scale(self) -> tuple[float, float]:
+        return value_range(self.curves) if self.config.scale_targets else (0.0, 1.0)
+
     def _data(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
         rows, ys, bs, newest = [], [], [], 0
         for r, curve in self.curves.items():
@@ -122,7 +136,8 @@ class DPL(Scheduler):
                 rows.append(r)
                 ys.append(v)
                 bs.append(e / self.R)
-        return self.X[rows], np.array(ys), np.array(bs), newest
+        lo, span = self._scale()
+        return self.X[rows], (np.array(ys) - lo) / span, np.array(bs), newest
 
     def _train(self) -> None:
         """DPL's ``observe``: train from scratch or refine on everything seen, once per observation."""
@@ -145,6 +160,11 @@ class DPL(Scheduler):
             return None
         if self.n_steps == 0:
             row = self.first
+        elif not self.curves:  # every configuration so far diverged: nothing to model, another one at random
+            free = [r for r in range(self.view.n_configs) if r not in self.diverged and r not in self.running]
+            if not free:
+                return None
+            row = free[int(self.rng.integers(len(free)))]
         else:
             if self.pending is not None:
                 self._train()
@@ -152,7 +172,8 @@ class DPL(Scheduler):
                              and r not in self.diverged and len(self.curves.get(r, ())) < self.R])
             if not len(cand):
                 return None
-            pred = self.model.predict(self.X[cand], 1.0)
+            lo, span = self._scale()
+            pred = self.model.predict(self.X[cand], 1.0) * span + lo  # back in loss units
             mean, std = pred.mean(axis=0), pred.std(axis=0)
             k = int(np.argmax(expected_improvement(self.best, mean, std)))
             row = int(cand[k])

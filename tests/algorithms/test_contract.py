@@ -14,9 +14,10 @@ from harness.store import apply_nan_policy
 from tests.conftest import make_curveset
 
 FAST = {"fhyperband": {"d": 10, "budget": "tiny"}, "earlystop": {"n_burnin": 20}, "swift": {"d": 5},
-        "swift_asha": {"d": 5}, "dpl": {"epochs_budget": 60, "epochs_scratch": 20, "epochs_refine": 3, "units": 16}}
+        "swift_asha": {"d": 5}, "dpl": {"epochs_budget": 60, "epochs_scratch": 20, "epochs_refine": 3, "units": 16},
+        "dyhpo": {"epochs_budget": 120, "epochs_scratch": 30, "epochs_refine": 3, "lr": 0.05}}
 #: algorithms without Hyperband's discard rate
-NO_ETA = ("earlystop", "dpl")
+NO_ETA = ("earlystop", "dpl", "dyhpo")
 
 
 @pytest.fixture(scope="module")

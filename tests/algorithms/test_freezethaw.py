@@ -1,4 +1,4 @@
-"""DPL (issue #36): the power-law ensemble, freeze-thaw accounting, reproducibility."""
+"""DPL and DyHPO (issue #36): their models, freeze-thaw accounting, reproducibility."""
 
 from __future__ import annotations
 
@@ -55,3 +55,49 @@ def test_dpl_same_seed_same_record_and_budget_protocol():
     b = run_cell(Cell("digits_cnn", "dpl", cfg, seed=4)).to_json()
     assert a == b
     assert to_spend(build_config("dpl", {}), 400, 20, 200).epochs_budget == 400
+
+
+DY = {"epochs_budget": 40, "epochs_scratch": 60, "epochs_refine": 5, "lr": 0.05}  # (lr: the GP's mean converges)
+
+
+def test_dyhpo_pauses_and_resumes_charging_only_the_extra_epoch():
+    rec = run_cell(Cell("digits_cnn", "dyhpo", build_config("dyhpo", DY), seed=0, ledger=True))
+    L = rec.ledger
+    assert rec.epochs == 40 == rec.extra["steps"] == sum(L["epochs"])
+    assert L["n_restarted"] == 0 and L["distinct"] == L["n_trials"] and max(L["epochs"]) > 1
+    assert rec.extra["trainings_from_scratch"] >= 10 and rec.extra["refinements"] > 0
+    assert rec.predictor_scores["dyhpo"]["n"] == 39
+    again = run_cell(Cell("digits_cnn", "dyhpo", build_config("dyhpo", DY), seed=0, ledger=True))
+    assert again.to_json() == rec.to_json()
+
+
+def test_deep_kernel_gp_posterior_is_the_exact_gp_posterior():
+    """The GP part written out by hand equals the textbook posterior (numpy, float64) on the same extracted
+    features and kernel parameters, noise included."""
+    from harness.freezethaw.deep_kernel import NOISE_FLOOR, DeepKernelGP
+
+    rng = np.random.default_rng(0)
+    X, b = rng.random((30, 4)), rng.integers(1, 11, 30) / 10
+    curves = rng.random((30, 5))
+    y = 0.5 + 0.3 * X[:, 0] - 0.2 * b + 0.01 * rng.standard_normal(30)
+    gp = DeepKernelGP(4, seed=1)
+    gp.fit(X, b, curves, y, 40)
+    Xq, bq, cq = rng.random((7, 4)), rng.integers(1, 11, 7) / 10, rng.random((7, 5))
+    mean, std = gp.predict(X, b, curves, Xq, bq, cq, y)
+    gp.eval()
+    with torch.no_grad():
+        z = gp.fe(*(torch.as_tensor(a, dtype=torch.float32) for a in (X, b, curves))).double().numpy()
+        zq = gp.fe(*(torch.as_tensor(a, dtype=torch.float32) for a in (Xq, bq, cq))).double().numpy()
+        ls, os_ = (float(torch.nn.functional.softplus(p)) for p in (gp.raw_lengthscale, gp.raw_outputscale))
+        noise = float(torch.nn.functional.softplus(gp.raw_noise)) + NOISE_FLOOR
+        c = float(gp.mean)
+
+    def k(a, q):
+        return os_ * np.exp(-0.5 * ((a[:, None, :] - q[None, :, :]) ** 2).sum(-1) / ls**2)
+
+    K = k(z, z) + noise * np.eye(30)
+    Ks = k(z, zq)
+    m = c + Ks.T @ np.linalg.solve(K, y - c)
+    v = os_ - np.einsum("ij,ij->j", Ks, np.linalg.solve(K, Ks)) + noise
+    np.testing.assert_allclose(mean, m, rtol=1e-3, atol=1e-3)
+    np.testing.assert_allclose(std, np.sqrt(v), rtol=1e-3, atol=1e-3)
