@@ -110,6 +110,7 @@ def test_quick_leaderboard(tmp_path):
     for part in ("# Leaderboard across the catalogue, at equal budgets", "10 x T epochs", "## At 2 T epochs",
                  "## At 5 T epochs", "## At 10 T epochs", "| taskset | dpl | 1 | 954 | 46 | 79 |",
                  "## Who could act", "## What each algorithm trained (trial ledgers)",
+                 "## What each algorithm was given", "| synetune:BOHB | eta=3, space=hp | hyperparameters",
                  "## Anytime", "## What not to conclude", "harness reproduce leaderboard --quick",
                  "of wall time", "smac:Hyperband", "optuna:HyperbandPruner", "synetune:BOHB"):
         assert part in text, part

@@ -118,6 +118,26 @@ def ledger_stats(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def given_table(suite: Any, algos: list[str]) -> pd.DataFrame:
+    """Per algorithm: the settings the suite gave it and the setting that makes it spend the budget."""
+    from ..bench import configs
+    from ..budget import to_spend
+
+    cfgs = configs(suite)
+    rows = []
+    for a in algos:
+        own = {**{k: v for k, v in suite.settings.items() if k in cfgs[a].names()}, **suite.algorithms.get(a, {})}
+        before = cfgs[a].to_dict()
+        after = to_spend(cfgs[a], 10**6, 50, 10**6).to_dict()
+        moved = [k for k in after if after[k] != before[k]]
+        space = own.get("space") or own.get("sampler") or ("pool rows" if ":" in a else "-")
+        rows.append({"algorithm": a, "settings": ", ".join(f"{k}={v}" for k, v in own.items()) or "(defaults)",
+                     "searches": {"hp": "hyperparameters (untried pool rows)", "tpe": "hyperparameters (TPE; "
+                                  "untried pool rows)"}.get(str(space), str(space)),
+                     "spends the budget by": ", ".join(moved) or "(its own end)"})
+    return pd.DataFrame(rows)
+
+
 def mark_key(marks: pd.DataFrame) -> set[tuple[str, str]]:
     return {(r.algorithm, r.dataset) for r in marks.itertuples() if not r.acts}
 
@@ -231,6 +251,12 @@ def write_budgeted(suite: Any, table: pd.DataFrame, path: Path, *, wall_seconds:
         lines += ["## What each algorithm trained (trial ledgers)", "", to_markdown(st), "",
                   "A restarted configuration is one an earlier trial of the same run had trained, started again from "
                   "epoch 1 (`harness replay --ledger` shows a run's ledger).", ""]
+    lines += ["## What each algorithm was given", "",
+              to_markdown(given_table(suite, algos)), "",
+              "Settings: the suite's, beside each algorithm's defaults (`harness algorithms NAME`). Spends the "
+              "budget by: the setting `harness.budget` moved past it on every dataset (n_runs: consecutive "
+              "iterations; epochs_budget: the epochs it may spend; n: configurations; n_configs: the whole pool).",
+              ""]
     lines += ["## What not to conclude", ""]
     if len(short):
         early = [f"`{a}` {v:.0%}" for a, v in short.items() if v > 0]
@@ -247,7 +273,11 @@ def write_budgeted(suite: Any, table: pd.DataFrame, path: Path, *, wall_seconds:
               "- **Ranks cover only the datasets where every algorithm acts**; an algorithm marked on a dataset is "
               "neither better nor worse there, it did not run its mechanism.",
               "- Normalised regret compares within a dataset, in units of (median - best); a dataset where every "
-              "algorithm finds the optimum adds ties, not evidence.", ""]
+              "algorithm finds the optimum adds ties, not evidence.",
+              "- **The freeze-thaw methods (`dpl`, `dyhpo`) are not on this board** unless listed above: they refit "
+              "their model after every epoch, and at 100 T one DPL run costs about an hour of CPU on this machine "
+              "(its refinements grow with the points seen); their protocol is DPL's (1000 epochs, 20 T at T = 50).",
+              ""]
     path.write_text("\n".join(lines))
     return path
 

@@ -86,6 +86,17 @@ def test_exports_keep_meaning_repeats_log_scale_architecture(tmp_path, shared_cu
         np.testing.assert_array_equal(got[:, 0], cs.curves[i, :, 0])
     counts = np.bincount(list(seen.values()))
     assert counts[5] == 24 and np.isnan(bb.objectives_evaluations).any()  # 24 of 183 configurations have 5 runs
+    # Syne Tune's searchers restricted to the blackbox's configurations (its all_configurations(), what
+    # restrict_configurations takes) propose only existing ones, each answered by the blackbox
+    from syne_tune.optimizer.schedulers.searchers.random_searcher import RandomSearcher
+
+    allowed = bb.all_configurations()
+    assert len(allowed) == n_unique
+    searcher = RandomSearcher(bb.configuration_space, points_to_evaluate=allowed, random_seed=0)
+    for _ in range(n_unique):
+        proposal = searcher.suggest()
+        assert proposal in allowed
+        assert np.isfinite(bb.objective_function(proposal, seed=0)).all()
 
 
 def test_surrogate_and_architecture_spaces(tmp_path, shared_curves):
