@@ -67,8 +67,6 @@ def read_taskset_json(path: Path, *, name: str | None = None, diverged_above: fl
     if not isinstance(raw, list) or not raw:
         raise DatasetError(f"{path}: a TaskSet task file holds a non-empty JSON list of configurations")
     n = len(raw)
-    if n < 2:
-        raise DatasetError(f"{path}: holds {n} configuration; a pool to search needs at least 2")
     length = None
     hp = {k: np.empty(n) for k in HPS}
     curves = {s: None for s in SPLITS}
@@ -103,6 +101,8 @@ def read_taskset_json(path: Path, *, name: str | None = None, diverged_above: fl
             except (TypeError, ValueError):
                 bad = next(v for v in loss if v is not None and not isinstance(v, (int, float)))
                 raise DatasetError(f"{path}: configuration {i} has a non-numeric {s}.loss value {bad!r}") from None
+    if n < 2:  # (after the records' own checks: their errors say more)
+        raise DatasetError(f"{path}: holds {n} configuration; a pool to search needs at least 2")
     init = {s: curves[s][:, 0].copy() for s in SPLITS}
     finite_init = init["valid"][np.isfinite(init["valid"])]
     bound = diverged_above if diverged_above is not None else (

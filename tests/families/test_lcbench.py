@@ -95,7 +95,7 @@ def test_by_name_with_options_and_cache(yahpo_root, tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("name, message", [
     ("lcbench_99", r"the lcbench family has no task '99'"),
-    ("lcbench_3945:n=0", r"option n='0' must be >= 1"),
+    ("lcbench_3945:n=0", r"option n='0' must be >= 2"),
     ("lcbench_3945:size=5", r"unknown option 'size'; the lcbench family's options: n, seed"),
     ("lcbench_3945:n=abc", r"option n='abc' must be int"),
     ("lcbenc_3945", r"unknown dataset 'lcbenc_3945' \(did you mean 'lcbench_3945'\?\)"),
