@@ -141,8 +141,6 @@ def evaluate(cs: CurveSet, N: int, model: str, *, seed: int = 0, max_pairs: int 
         cb = curves_before(ci, ce)
         gp.fit(X[rows[ci]], ce / T, cb, Y[rows[ci], ce - 1], epochs["dyhpo"])
         qc = curves_before(ti, cuts[ti] + 1)  # the observed prefix, for every remaining epoch
-        width = max(cb.shape[1], qc.shape[1])
-        cb, qc = (np.pad(a, ((0, 0), (0, width - a.shape[1]))) for a in (cb, qc))
         mean, std = gp.predict(X[rows[ci]], ce / T, cb, X[rows[ti]], te / T, qc, Y[rows[ci], ce - 1])
     seconds = time.perf_counter() - t0
     mse = float(np.mean((mean - truth) ** 2))
