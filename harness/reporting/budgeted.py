@@ -284,8 +284,8 @@ def write_budgeted(suite: Any, table: pd.DataFrame, path: Path, *, wall_seconds:
 
 def plot_budget_anytime(table: pd.DataFrame, scales: dict[str, dict[str, Any]], fam: dict[str, tuple[str, str]],
                         path: Path, budget: float) -> Path:
-    from .leaderboard import draw_band, family_axes
-    from .replay import on_grid, save_figure
+    from .leaderboard import draw_band, family_axes, finish_family_figure, label_panel
+    from .replay import on_grid
 
     fams = list(dict.fromkeys(fam[d][0] for d in table.dataset))
     fig, axes = family_axes(len(fams))
@@ -308,13 +308,5 @@ def plot_budget_anytime(table: pd.DataFrame, scales: dict[str, dict[str, Any]], 
             if not ys:
                 continue
             draw_band(ax, k, grid, np.array(ys), rng, a)
-        ax.set_title(f"{f} ({sub.dataset.nunique()} datasets)", fontsize=8)
-        ax.set_xlabel("epochs spent / T", fontsize=7)
-        ax.tick_params(labelsize=6)
-        ax.set_yscale("symlog", linthresh=1e-2, linscale=0.3)
-    for row in axes:
-        row[0].set_ylabel("normalised regret (median = 1)", fontsize=7)
-    handles, labels = axes.flat[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=5, fontsize=6, frameon=False)
-    fig.tight_layout(rect=(0, 0.9 / fig.get_figheight(), 1, 1))
-    return save_figure(fig, path, tight=False)
+        label_panel(ax, f"{f} ({sub.dataset.nunique()} datasets)", "epochs spent / T", 1e-2)
+    return finish_family_figure(fig, axes, "normalised regret (median = 1)", path)

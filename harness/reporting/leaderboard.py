@@ -100,12 +100,22 @@ def plot_family_anytime(df: pd.DataFrame, fam: dict[str, tuple[str, str]], path:
             if not ys:
                 continue
             draw_band(ax, k, grid, np.array(ys), rng, a)
-        ax.set_title(f"{f} ({sub.dataset.nunique()} datasets)", fontsize=8)
-        ax.set_xlabel(f"epochs / {baseline}'s mean", fontsize=7)
-        ax.tick_params(labelsize=6)
-        ax.set_yscale("symlog", linthresh=1e-3, linscale=0.3)
+        label_panel(ax, f"{f} ({sub.dataset.nunique()} datasets)", f"epochs / {baseline}'s mean", 1e-3)
+    return finish_family_figure(fig, axes, "normalised regret of the incumbent", path)
+
+
+def label_panel(ax: Any, title: str, xlabel: str, linthresh: float) -> None:
+    """A family panel's title, x label, tick size and symlog y scale."""
+    ax.set_title(title, fontsize=8)
+    ax.set_xlabel(xlabel, fontsize=7)
+    ax.tick_params(labelsize=6)
+    ax.set_yscale("symlog", linthresh=linthresh, linscale=0.3)
+
+
+def finish_family_figure(fig: Any, axes: Any, ylabel: str, path: Path) -> Path:
+    """The y label of each row, one legend under the panels, and the file."""
     for row in axes:
-        row[0].set_ylabel("normalised regret of the incumbent", fontsize=7)
+        row[0].set_ylabel(ylabel, fontsize=7)
     handles, labels = axes.flat[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=5, fontsize=6, frameon=False)
     fig.tight_layout(rect=(0, 0.9 / fig.get_figheight(), 1, 1))
