@@ -200,3 +200,30 @@ def test_too_few_seeds_are_said_in_the_report_and_warned(tmp_path, caplog):
     run_suite(suite, progress=False)
     text = write_report(suite, read_table(suite.out_dir), suite.out_dir).read_text()
     assert "**Power:** each test against `hyperband` pairs 5 runs" in text and "0.0625" in text
+
+
+def test_an_equal_budget_suite_gets_the_leaderboards_report(tmp_path, capsys):
+    """harness bench on a suite with a budget (DPL's protocol, conf/bench/dpl_protocol.yaml, in miniature):
+    the freeze-thaw methods beside Hyperband at equal budgets, read at two points, the leaderboard's report."""
+    pytest.importorskip("torch")
+    from harness.bench import load_suite
+    from harness.cli import main
+
+    assert load_suite("dpl_protocol").budget == 20
+    suite = tmp_path / "mini.yaml"
+    suite.write_text(f"""name: mini
+datasets: [digits_cnn, swifthb_mnist_cnn]
+algorithms:
+  dpl: {{epochs_scratch: 20, epochs_refine: 2, units: 16}}
+  hyperband: {{}}
+  random: {{}}
+seeds: 2
+budget: 3
+read_at: [1, 3]
+ledger: true
+out: {tmp_path}/out
+""")
+    assert main(["bench", str(suite), "--backend", "sequential", "-q"]) == 0
+    text = (tmp_path / "out" / "report.md").read_text()
+    assert "## At 1 T epochs" in text and "## At 3 T epochs" in text and "| dpl |" in text
+    assert "Made by `harness bench" in text

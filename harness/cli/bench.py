@@ -40,7 +40,17 @@ def run(args: argparse.Namespace) -> int:
     table = table[table.key.isin(keys)] if len(table) else table
     if table.empty:
         raise ValueError(f"suite {suite.name}: no records in {suite.out_dir} yet; run harness bench {args.suite}")
-    path = write_report(suite, table.assign(order=table.key.map(keys)).sort_values("order"), suite.out_dir)
+    table = table.assign(order=table.key.map(keys)).sort_values("order")
+    if suite.budget is not None:  # an equal-budget suite: the leaderboard's report (readings, marks, ledgers)
+        from ..codeversion import code_hash
+        from ..reporting.budgeted import write_budgeted
+        from ..reproduce import _git_sha
+
+        path = write_budgeted(suite, table, suite.out_dir / "report.md", wall_seconds=float("nan"),
+                              command=f"harness bench {args.suite}",
+                              code={"git_sha": _git_sha(), "code_hash": code_hash()})
+    else:
+        path = write_report(suite, table, suite.out_dir)
     print(f"suite {suite.name}: {len(table)} runs in {suite.out_dir}" + (f" ({missing} cells not run yet)"
                                                                         if missing else "") + f"; report {path}")
     return 0

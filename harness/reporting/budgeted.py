@@ -171,8 +171,9 @@ def write_budgeted(suite: Any, table: pd.DataFrame, path: Path, *, wall_seconds:
              + ", ".join(f"{p:g} T" for p in points) + " epochs spent: its incumbent then is the best configuration "
              "it had trained to full fidelity within those epochs. Baseline `" + suite.baseline + "`.", "",
              f"Made by `{command}` at commit {code.get('git_sha', '?')[:10]} (code hash {code.get('code_hash', '?')}); "
-             f"the runs took {wall_seconds / 60:.1f} min of wall time for the run that made this page (2 cores); "
-             f"records (with one ledger row per trial) in `{out_dir.name}/`.", "",
+             + (f"the runs took {wall_seconds / 60:.1f} min of wall time for the run that made this page (2 cores); "
+                if wall_seconds == wall_seconds else "")
+             + f"records (with one ledger row per trial) in `{out_dir.name}/`.", "",
              "**Regret scale.** Normalised regret = (incumbent's final loss - pool best) / (pool median - pool best) "
              "over the pool's non-diverged configurations: 0 is the best configuration of the pool, 1 a typical "
              "one. A run with no configuration trained to full fidelity yet counts 1. Diverged configurations stay "
