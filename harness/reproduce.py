@@ -126,10 +126,20 @@ def _cell_params(cell: Cell) -> dict[str, Any]:
     return cell.params.to_dict() if hasattr(cell.params, "to_dict") else dict(cell.params)
 
 
+def _unit_extrapolation(dataset: str, points: int, model: str, seed: int, epochs: tuple[tuple[str, int], ...]
+                        ) -> dict[str, Any]:
+    """One context of ifBO's extrapolation test (:mod:`harness.predictors.extrapolation`) for one model."""
+    from .predictors.extrapolation import evaluate
+
+    return {"dataset": dataset, **evaluate(load_dataset(dataset), points, model, seed=seed, epochs=dict(epochs))}
+
+
 def unit_label(fn: Callable[..., Any], args: tuple[Any, ...]) -> str:
     """What a unit computes, in a few words (the manifest's slowest units)."""
     if fn is _unit_predict:
         return f"predict {dict(args[0])['experiment']} {args[1]} seed {args[2]}"
+    if fn is _unit_extrapolation:
+        return f"extrapolation {args[2]} {args[0]} N={args[1]} seed {args[3]}"
     cell = args[0]
     params = _cell_params(cell)
     extra = " ".join(f"{k}={params[k]}" for k in ("predictor", "d", "eta") if k in params)
@@ -185,6 +195,8 @@ def _guess_seconds(fn: Callable[..., Any], args: tuple[Any, ...]) -> float:
     """A unit's cost before any run measured its kind (seconds on one core, order of magnitude)."""
     if fn is _unit_predict:
         return 5.0
+    if fn is _unit_extrapolation:
+        return {"dpl": 30.0, "dyhpo": 60.0, "nusvr": 2.0}.get(args[2], 0.01) * args[1] / 1000
     cell = args[0]
     p = _cell_params(cell)
     pred = p.get("predictor")
@@ -240,6 +252,10 @@ def _units(cfg: dict[str, Any]) -> list[tuple[Callable[..., Any], tuple[Any, ...
         spec = predict_spec(cfg)
         return [(_unit_predict, (spec, ds, rep)) for ds in cfg["datasets"]
                 for rep in range(cfg["repeats"])]
+    if kind == "extrapolation":
+        epochs = tuple(sorted((cfg.get("epochs") or {}).items()))
+        return [(_unit_extrapolation, (ds, int(n), m, rep, epochs)) for ds in cfg["datasets"] for n in cfg["points"]
+                for m in cfg["models"] for rep in range(cfg["repeats"])]
     cells = []
     if kind == "fhb_study":
         return [(_unit_cell, (c,)) for _, c in fhb_study_cells(cfg) + swift_oracle_cells(cfg)]
@@ -351,6 +367,10 @@ def reproduce(names: list[str], out_dir: str | Path, *, quick: bool = False, n_j
             summaries[n] = write_fhb_study(cfg, got, out)
         elif cfg["kind"] == "earlystop":
             summaries[n] = write_earlystop(cfg, got, out)
+        elif cfg["kind"] == "extrapolation":
+            from .reporting.extrapolation import write_extrapolation
+
+            summaries[n] = write_extrapolation(cfg, got, out)
         else:
             summaries[n] = write_replay(cfg, got, out)
     hashes = {}

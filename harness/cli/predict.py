@@ -106,8 +106,8 @@ def run_extrapolation(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from ..datasets import load_dataset
-    from ..predictors.extrapolation import IFBO_TABLE, MODELS, evaluate
-    from ..reporting.replay import to_markdown
+    from ..predictors.extrapolation import MODELS, evaluate
+    from ..reporting.extrapolation import tables
     from ..runner import parse_seeds
 
     models = [m.strip() for m in args.models.split(",") if m.strip()]
@@ -125,28 +125,10 @@ def run_extrapolation(args: argparse.Namespace) -> int:
                 for rep in range(args.repeats):
                     rows.append({"dataset": cs.name, **evaluate(cs, n, m, seed=args.seed + rep)})
     df = pd.DataFrame(rows)
-    g = df.groupby(["dataset", "points", "model"], sort=False)
-
-    def fmt(x: pd.Series, digits: int) -> str:
-        x = x.dropna()
-        if x.empty:
-            return "-"
-        se = x.std(ddof=1) / len(x) ** 0.5 if len(x) > 1 else float("nan")
-        return f"{x.mean():.{digits}g}" + (f" ± {se:.2g}" if se == se else "")
-
-    table = g.agg(mse=("mse", lambda x: fmt(x, 3)), log_likelihood=("ll", lambda x: fmt(x, 4)),
-                  seconds=("seconds", lambda x: fmt(x, 3)), contexts=("seed", "count")).reset_index()
     out = Path(args.out_dir)
     out.mkdir(parents=True, exist_ok=True)
     df.to_csv(out / "extrapolation.csv", index=False)
-    ref = pd.DataFrame([{"model": m, "LCBench LL / MSE": f"{v['lcbench'][0]} / {v['lcbench'][1]}",
-                         "TaskSet LL / MSE": f"{v['taskset'][0]} / {v['taskset'][1]}",
-                         "seconds at 400 / 1000 / 1800": " / ".join(map(str, v["seconds"]))}
-                        for m, v in IFBO_TABLE.items()])
-    text = ("# Extrapolation test (ifBO, Table 1)\n\nOurs (values normalised to [0, 1] over each task's non-diverged "
-            "configurations; mean ± SE over contexts):\n\n" + to_markdown(table) + "\n\nifBO's Table 1 (device cpu; its "
-            "LCBench is the raw data, ours YAHPO's surrogate; its TaskSet mf-prior-bench's 24 tasks):\n\n"
-            + to_markdown(ref) + "\n")
+    text = tables(df)
     (out / "extrapolation.md").write_text(text)
     print(text)
     print(f"wrote {out / 'extrapolation.csv'} and {out / 'extrapolation.md'}")

@@ -13,8 +13,9 @@ EXPERIMENT_NAMES = ("swift_mlpf", "table1", "table2", "fig3", "fig3_lce", "targe
 def add_parser(sub: argparse._SubParsersAction) -> None:
     rp = sub.add_parser("reproduce", help="rebuild results/: the paper tables and figures (conf/reproduce/*.yaml)")
     rp.add_argument("experiments", nargs="*", help=f"subset of: {' '.join(EXPERIMENT_NAMES)} (default: all); "
-                                                   "'leaderboard' runs the leaderboard across the catalogue (not part "
-                                                   "of the default)")
+                                                   "'leaderboard' runs the leaderboard across the catalogue, "
+                                                   "'extrapolation' ifBO's extrapolation test (neither is part of the "
+                                                   "default)")
     rp.add_argument("--out-dir", default="results")
     rp.add_argument("--quick", action="store_true", help="reduced settings (the CI test)")
     rp.add_argument("--jobs", type=int, default=-1, help="joblib processes (default: all cores)")
