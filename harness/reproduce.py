@@ -444,6 +444,8 @@ def run_leaderboard(out_dir: str | Path, *, quick: bool = False, n_jobs: int = -
 
     keys = {k for k, _, _ in plan(suite)}
     table = table[table.key.isin(keys)]
-    write = write_budgeted if suite.budget is not None else write_leaderboard
-    return write(suite, table, out / "leaderboard.md", wall_seconds=wall, command=command,
-                 code={"git_sha": _git_sha(), "code_hash": code_hash()})
+    code = {"git_sha": _git_sha(), "code_hash": code_hash()}
+    if suite.budget is not None:
+        return write_budgeted(suite, table, out / "leaderboard.md", wall_seconds=wall, command=command, code=code,
+                              planned=len(keys))
+    return write_leaderboard(suite, table, out / "leaderboard.md", wall_seconds=wall, command=command, code=code)

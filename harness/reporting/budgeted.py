@@ -143,7 +143,7 @@ def mark_key(marks: pd.DataFrame) -> set[tuple[str, str]]:
 
 
 def write_budgeted(suite: Any, table: pd.DataFrame, path: Path, *, wall_seconds: float, command: str,
-                   code: dict[str, str]) -> Path:
+                   code: dict[str, str], planned: int | None = None) -> Path:
     from .bench import MIN_DATASETS_FOR_RANKS, holm_wilcoxon, iqm_ci, plot_cd, ranks
     from .leaderboard import families_of
     from .replay import to_markdown
@@ -163,7 +163,13 @@ def write_budgeted(suite: Any, table: pd.DataFrame, path: Path, *, wall_seconds:
     short = table.groupby("instance").apply(lambda g: float((g.epochs < g.budget).mean()), include_groups=False) \
         if "budget" in table else pd.Series(dtype=float)
     out_dir = suite.out_dir
-    lines = ["# Leaderboard across the catalogue, at equal budgets", "",
+    partial = []
+    if planned is not None and len(table) < planned:
+        partial = [f"> **Partial: {len(table):,} of the suite's {planned:,} runs**, on {len(datasets)} datasets ("
+                   + ", ".join(datasets) + "). The run stopped before the end; "
+                   f"`{command.split(' --')[0]}` resumes it, computing only the missing runs. Read nothing across the "
+                   "catalogue off this page yet: the datasets covered are the ones it started with.", ""]
+    lines = ["# Leaderboard across the catalogue, at equal budgets", "", *partial,
              f"{len(datasets)} datasets ({', '.join(f'{f}: {n}' for f, n in by_fam.items())}) x {len(algos)} "
              f"algorithms x {table.seed.nunique()} seeds = {len(table)} runs. **Every run gets the same budget: "
              f"{suite.budget:g} x T epochs** (T: the dataset's epochs); every algorithm spends it (iteration-based "
