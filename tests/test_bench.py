@@ -227,3 +227,17 @@ out: {tmp_path}/out
     text = (tmp_path / "out" / "report.md").read_text()
     assert "## At 1 T epochs" in text and "## At 3 T epochs" in text and "| dpl |" in text
     assert "Made by `harness bench" in text
+
+
+def test_a_suite_report_counts_the_configurations_left_out(tmp_path, shared_curves):
+    """Issue #37: a suite's report names the datasets whose pools lost configurations at load time, with how
+    many and the policy or rule (from the records)."""
+    from harness.cli import main
+
+    suite = tmp_path / "s.yaml"
+    suite.write_text("name: s\ndatasets: [taskset_imdb_p32_gru64_avg, digits_cnn]\nalgorithms: [hyperband]\n"
+                     f"seeds: 1\nout: {tmp_path}/o\n")
+    assert main(["bench", str(suite), "--backend", "sequential", "-q"]) == 0
+    text = (tmp_path / "o" / "report.md").read_text()
+    assert ("Configurations left out of the pools at load time: taskset_FixedTextRNNClassification_imdb_patch32_"
+            "GRU64_avg_bs128: 46 dropped as non-finite (nan_policy=drop).") in text

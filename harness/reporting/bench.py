@@ -265,6 +265,27 @@ def power_note(df: pd.DataFrame, baseline: str) -> list[str]:
             f"the algorithms are equal. Use at least {WILCOXON_MIN_PAIRS} seeds (more with several comparisons).", ""]
 
 
+def left_out_note(df: pd.DataFrame) -> list[str]:
+    """One line naming the datasets whose pools lost configurations at load time (the records' extra
+    ``pool_dropped``: the nan policy, with its name; ``pool_diverged_dropped``: a divergence rule)."""
+    notes = {}
+    for ds, extra in zip(df.dataset, df.get("extra", pd.Series([None] * len(df))), strict=True):
+        e = json.loads(extra) if isinstance(extra, str) else (extra or {})
+        parts = []
+        if e.get("pool_dropped"):
+            parts.append(f"{e['pool_dropped']['configs']} dropped as non-finite (nan_policy="
+                         f"{e['pool_dropped']['nan_policy']})")
+        if e.get("pool_diverged_dropped"):
+            parts.append(f"{e['pool_diverged_dropped']['configs']} dropped as diverged "
+                         f"({e['pool_diverged_dropped']['rule']} rule)")
+        if parts:
+            notes.setdefault(ds, "; ".join(parts))
+    if not notes:
+        return ["Configurations left out of the pools at load time: none."]
+    return ["Configurations left out of the pools at load time: "
+            + "; ".join(f"{ds}: {n}" for ds, n in notes.items()) + "."]
+
+
 def write_report(suite: Any, table: pd.DataFrame, out: Path) -> Path:
     """``<out>/report.md`` with its figures; every number has a legend."""
     df = prepare(table, suite.baseline)
@@ -273,7 +294,7 @@ def write_report(suite: Any, table: pd.DataFrame, out: Path) -> Path:
              f"= {len(df)} runs; baseline `{suite.baseline}`; records: `records-*.parquet` in this folder.", "",
              "Datasets by kind (recorded: real training runs; surrogate: a model's predictions, not runs; made here: "
              "CPU-sized populations of this repository's generate): " + dataset_kinds(list(dict.fromkeys(df.dataset))),
-             ""]
+             "", *left_out_note(df), ""]
     for (acc, w), g in df.groupby(["accounting", "workers"], sort=False):
         tag = f"{acc}_{w}w"
         lines += [f"## accounting {acc}, {w} simulated worker(s)", "", to_markdown(summary(g, suite.baseline)), ""]
