@@ -21,6 +21,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     pr.add_argument("--seed", type=int, default=0)
     pr.add_argument("--fractions", help="fig3: comma-separated percentages (default 5,10,20,...,90)")
     pr.add_argument("--with-lce", action="store_true", help="fig3: add Domhan curve extrapolation (slow)")
+    pr.add_argument("--with-freezethaw", action="store_true",
+                    help="table1, fig3: add DPL's power-law ensemble and DyHPO's deep-kernel GP, trained on every "
+                         "observed point (the training curves and the test prefixes); needs torch, slow")
     pr.add_argument("--lce-budget", default="cheap", choices=["paper", "cheap", "bma"],
                     help="LCE fit: Domhan's MCMC at paper size (100 walkers, 2500 steps) or cheap size (2 ndim + 2 "
                          "walkers, 500 steps), or bma: least squares + BIC model averaging, no MCMC")
@@ -72,7 +75,8 @@ def run(args: argparse.Namespace) -> int:
                                      budget=args.budget, seed=args.seed, swapped=args.r2_swapped,
                                      with_lce=args.with_lce, fractions=fractions, split_column=args.split_column,
                                      progress=not args.quiet, clip="none" if args.no_clip else "observed",
-                                     target=args.target, lce_budget=args.lce_budget, n_jobs=args.jobs))
+                                     target=args.target, lce_budget=args.lce_budget, n_jobs=args.jobs,
+                                     with_freezethaw=args.with_freezethaw))
     df = pd.concat(frames, ignore_index=True)
     md = markdown(df, args.experiment)
     head = (f"{args.experiment}: 100 x R^2 of the predicted final value against the true one (100: perfect; 0: no "

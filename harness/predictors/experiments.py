@@ -34,7 +34,19 @@ def usable_sets(cs: CurveSet, sets: tuple[str, ...]) -> list[str]:
 
 
 def tasks_for(experiment: str, cs: CurveSet, *, fractions: tuple[float, ...] = FIG3_FRACTIONS,
-              with_lce: bool = False, features: str = "TS+AP+HP", target: str = "final") -> list[Task]:
+              with_lce: bool = False, features: str = "TS+AP+HP", target: str = "final",
+              with_freezethaw: bool = False) -> list[Task]:
+    """The prediction tasks of an experiment; ``with_freezethaw`` appends DPL's and DyHPO's models (table1, fig3)
+    after every other task, so the others keep their seeds."""
+    tasks = _tasks_for(experiment, cs, fractions=fractions, with_lce=with_lce, features=features, target=target)
+    if with_freezethaw and experiment in ("table1", "fig3"):
+        fr = (25,) if experiment == "table1" else fractions
+        tasks += [Task(m, "TS", f) for f in fr for m in ("dpl", "dyhpo")]
+    return tasks
+
+
+def _tasks_for(experiment: str, cs: CurveSet, *, fractions: tuple[float, ...] = FIG3_FRACTIONS,
+               with_lce: bool = False, features: str = "TS+AP+HP", target: str = "final") -> list[Task]:
     if experiment not in EXPERIMENTS:
         raise ValueError(f"experiment is {experiment!r}, but must be one of {EXPERIMENTS}")
     feats = features if features in usable_sets(cs, (features,)) else "TS"
@@ -66,7 +78,7 @@ def run_experiment(cs: CurveSet, experiment: str, *, repeats: int = 10, n_train:
                    fractions: tuple[float, ...] = FIG3_FRACTIONS, split_column: str | None = None,
                    progress: bool = True, lce_test: int = 40, clip: str = "observed",
                    target: str = "final", lce_budget: str = "cheap", n_jobs: int = 1,
-                   repeat_ids: list[int] | None = None) -> pd.DataFrame:
+                   repeat_ids: list[int] | None = None, with_freezethaw: bool = False) -> pd.DataFrame:
     """The rows of one prediction experiment on ``cs`` (``n_jobs``: repeats in parallel processes, same rows;
     ``repeat_ids``: only those repeats, with the rows they have in the full run)."""
     if cs.n_configs < 4:
@@ -75,7 +87,8 @@ def run_experiment(cs: CurveSet, experiment: str, *, repeats: int = 10, n_train:
     if cs.n_epochs < 2:
         raise ValueError(f"dataset {cs.name!r} records {cs.n_epochs} epoch(s); the R^2 protocol needs at least 2 (a "
                          "prefix and a final value)")
-    tasks = tasks_for(experiment, cs, fractions=fractions, with_lce=with_lce, target=target)
+    tasks = tasks_for(experiment, cs, fractions=fractions, with_lce=with_lce, target=target,
+                      with_freezethaw=with_freezethaw)
     if experiment != "table8":
         df = run_protocol(cs, tasks, n_train=n_train, repeats=repeats, budget=budget, seed=seed, swapped=swapped,
                           progress=progress, desc=experiment, lce_test=lce_test, clip=clip, lce_budget=lce_budget,

@@ -158,7 +158,15 @@ def _one_repeat(cs: CurveSet, tasks: Sequence[Task], pool_tr: np.ndarray, pool_t
     for task in tasks:
         tau = tau_for(task.fraction, T)
         t0 = time.perf_counter()
-        if task.method == "lce":
+        if task.method in ("dpl", "dyhpo"):  # curve models, trained on every observed point (extrapolation.py)
+            from .extrapolation import final_from_prefixes
+
+            pred = final_from_prefixes(task.method, cs, tr, te, tau, seed=int(rng.integers(2**31)))
+            if clip == "observed":
+                pred = clip_to_observed(pred, y[tr])
+            score, n_test, secs = r2(target[te], pred, swapped), len(te), time.perf_counter() - t0
+            score_trim = math.nan
+        elif task.method == "lce":
             from .lce import LCEPred
 
             sub = te if len(te) <= lce_test else np.sort(rng.choice(te, size=lce_test, replace=False))

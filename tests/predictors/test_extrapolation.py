@@ -65,3 +65,25 @@ def test_reproduce_extrapolation_quick(tmp_path, shared_curves):
     for model in ("last_seen", "nusvr", "dpl", "dyhpo"):
         assert f"| taskset_imdb_p32_gru64_avg | 100 | {model} |" in text
     assert "| dyhpo | -0.368 / 0.012 | -0.381 / 0.008 | 16.9 / 59.9 / 166.5 |" in text
+
+
+def test_freezethaw_models_in_bakers_protocol():
+    """--with-freezethaw appends DPL's and DyHPO's models after every other task (their seeds unchanged), and each
+    predicts a final value per test configuration in the metric's units from the training curves and the test
+    prefixes."""
+    pytest.importorskip("torch")
+    from harness.predictors.experiments import tasks_for
+    from harness.predictors.extrapolation import final_from_prefixes
+
+    cs = cached_dataset("digits_cnn")
+    plain = tasks_for("table1", cs)
+    more = tasks_for("table1", cs, with_freezethaw=True)
+    assert more[: len(plain)] == plain and [t.method for t in more[len(plain):]] == ["dpl", "dyhpo"]
+    rng = np.random.default_rng(0)
+    tr, te = np.sort(rng.choice(200, 60, replace=False)), np.arange(200)[:40]
+    te = np.setdiff1d(te, tr)
+    y = cs.curve()
+    for model in ("dpl", "dyhpo"):
+        pred = final_from_prefixes(model, cs, tr, te, 5, seed=0, epochs={"dpl": 40, "dyhpo": 40}, max_points=300)
+        assert pred.shape == (len(te),) and np.isfinite(pred).all()
+        assert y.min() - 0.5 <= pred.min() and pred.max() <= y.max() + 0.5  # accuracies, not scaled values
