@@ -203,7 +203,9 @@ def fetch(name: str, root: Path | None = None, progress: bool = True) -> tuple[S
         for f in files:
             dest = root / f.path
             dest.parent.mkdir(parents=True, exist_ok=True)
-            fresh = not (dest.is_file() and pooch.file_hash(str(dest)) == f.sha256)
+            if dest.is_file() and pooch.file_hash(str(dest)) == f.sha256:  # there and intact: not fetched again
+                done.append(dest)
+                continue
             try:
                 path = _retrieve(pooch, f, dest, progress and f.size > 1_000_000)
             except ValueError as e:  # pooch: the checksum does not match (the partial file is removed)
@@ -214,6 +216,6 @@ def fetch(name: str, root: Path | None = None, progress: bool = True) -> tuple[S
             except Exception as e:  # noqa: BLE001 (network errors of requests, file URLs, ...: one line)
                 raise FetchError(f"{_url(f)}: download failed ({type(e).__name__}: {str(e)[:160]}); "
                                  "nothing half-written is kept, run the fetch again") from None
-            new += fresh
+            new += 1
             done.append(Path(path))
     return src, done, new

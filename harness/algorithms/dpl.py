@@ -32,9 +32,7 @@ from typing import ClassVar
 import numpy as np
 
 from ..config import setting
-from .freezethaw import FreezeThaw, FreezeThawConfig, expected_improvement, scaled_features, value_range
-
-__all__ = ["DPL", "expected_improvement", "scaled_features", "value_range"]
+from .freezethaw import FreezeThaw, FreezeThawConfig, expected_improvement
 
 
 class DPL(FreezeThaw):

@@ -11,6 +11,7 @@ configuration is trained to R (or diverged).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,16 +38,26 @@ def value_range(curves: dict[int, list[float]]) -> tuple[float, float]:
     return lo, (hi - lo if hi > lo else 1.0)
 
 
-def scaled_features(view: TrialView, algorithm: str) -> np.ndarray:
-    """The pool's hp columns (log-scaled ones as logs) min-max scaled to [0, 1] (architecture columns where a
-    dataset has no hp ones)."""
-    X, _ = view.static_features(("hp",))
+def scaled_columns(static: Callable[[tuple[str, ...]], tuple[np.ndarray, list[str]]],
+                   rows: np.ndarray | None = None) -> np.ndarray:
+    """The hp columns (log-scaled ones as logs; architecture columns where there are no hp ones) of ``rows`` (all
+    by default), min-max scaled to [0, 1] over them. ``static`` gives a kind's columns, as
+    ``TrialView.static_features`` does."""
+    X, _ = static(("hp",))
     if X.shape[1] == 0:
-        X, _ = view.static_features(("ap",))
-    if X.shape[1] == 0:
-        raise ValueError(f"{algorithm}: the dataset has no hp or ap feature columns for its model")
+        X, _ = static(("ap",))
+    if rows is not None:
+        X = X[rows]
     lo, hi = X.min(axis=0), X.max(axis=0)
     return (X - lo) / np.where(hi > lo, hi - lo, 1.0)
+
+
+def scaled_features(view: TrialView, algorithm: str) -> np.ndarray:
+    """The pool's columns for a model (:func:`scaled_columns`); a dataset without any is an error."""
+    X = scaled_columns(view.static_features)
+    if X.shape[1] == 0:
+        raise ValueError(f"{algorithm}: the dataset has no hp or ap feature columns for its model")
+    return X
 
 
 @dataclass(frozen=True)

@@ -107,11 +107,9 @@ def run_extrapolation(args: argparse.Namespace) -> int:
     mean +- SE over ``--repeats`` contexts, printed beside ifBO's Table 1 and written to ``--out-dir``."""
     from pathlib import Path
 
-    import pandas as pd
-
     from ..datasets import load_dataset
     from ..predictors.extrapolation import MODELS, evaluate
-    from ..reporting.extrapolation import tables
+    from ..reporting.extrapolation import write_extrapolation
     from ..runner import parse_seeds
 
     models = [m.strip() for m in args.models.split(",") if m.strip()]
@@ -128,12 +126,9 @@ def run_extrapolation(args: argparse.Namespace) -> int:
             for m in models:
                 for rep in range(args.repeats):
                     rows.append({"dataset": cs.name, **evaluate(cs, n, m, seed=args.seed + rep)})
-    df = pd.DataFrame(rows)
     out = Path(args.out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    df.to_csv(out / "extrapolation.csv", index=False)
-    text = tables(df)
-    (out / "extrapolation.md").write_text(text)
-    print(text)
+    write_extrapolation({"experiment": "extrapolation"}, rows, out)
+    print((out / "extrapolation.md").read_text())
     print(f"wrote {out / 'extrapolation.csv'} and {out / 'extrapolation.md'}")
     return 0

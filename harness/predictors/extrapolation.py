@@ -72,14 +72,11 @@ def draw_context(n_configs: int, T: int, N: int, rng: np.random.Generator) -> tu
 
 
 def _features(cs: CurveSet, keep: np.ndarray) -> np.ndarray:
-    from ..predictors.features import static_features
+    """The model inputs of the configurations ``keep``, as the freeze-thaw algorithms make theirs."""
+    from ..algorithms.freezethaw import scaled_columns
+    from .features import static_features
 
-    X, _ = static_features(cs, ("hp",))
-    if X.shape[1] == 0:
-        X, _ = static_features(cs, ("ap",))
-    X = X[keep]
-    lo, hi = X.min(axis=0), X.max(axis=0)
-    return (X - lo) / np.where(hi > lo, hi - lo, 1.0)
+    return scaled_columns(lambda kinds: static_features(cs, kinds), keep)
 
 
 def evaluate(cs: CurveSet, N: int, model: str, *, seed: int = 0, max_pairs: int = 2000,

@@ -86,8 +86,7 @@ def acts(table: pd.DataFrame) -> pd.DataFrame:
         advice = ""
         if predictive and not n_pred:
             try:
-                advice = " ".join(make_scheduler(None, a.split("@")[0] if ":" not in a else a,
-                                                 params).advice(cached_dataset(d).n_epochs))
+                advice = " ".join(make_scheduler(None, a, params).advice(cached_dataset(d).n_epochs))
             except Exception as e:  # noqa: BLE001 (advice is a courtesy: its failure is said, not raised)
                 advice = f"(advice unavailable: {e})"
         rows.append({"algorithm": a, "dataset": d, "predictive": predictive, "acts": (not predictive) or n_pred > 0,
@@ -144,7 +143,7 @@ def mark_key(marks: pd.DataFrame) -> set[tuple[str, str]]:
 
 def write_budgeted(suite: Any, table: pd.DataFrame, path: Path, *, wall_seconds: float, command: str,
                    code: dict[str, str], planned: int | None = None) -> Path:
-    from .bench import MIN_DATASETS_FOR_RANKS, holm_wilcoxon, iqm_ci, plot_cd, ranks
+    from .bench import MIN_DATASETS_FOR_RANKS, _verdict, holm_wilcoxon, iqm_ci, plot_cd, ranks
     from .leaderboard import families_of
     from .replay import to_markdown
 
@@ -205,15 +204,11 @@ def write_budgeted(suite: Any, table: pd.DataFrame, path: Path, *, wall_seconds:
                 rows.append({"algorithm": a, "datasets": 0, "marked (cannot act)": n_marked})
                 continue
             m, lo, hi = iqm_ci([x.to_numpy(float) for _, x in g.groupby("dataset").norm_regret])
-            t = tests[tests.algorithm == a] if len(tests) else tests
-            verdict = "(baseline)" if a == suite.baseline else "-" if t is None or t.empty else \
-                ("same" if t.iloc[0].p_holm >= 0.05 else "higher" if t.iloc[0].mean_diff > 0 else "lower") \
-                + f" ({t.iloc[0].p_holm:.3g})"
             rows.append({"algorithm": a, "datasets": g.dataset.nunique(), "marked (cannot act)": n_marked,
                          "IQM norm. regret [95% CI]": f"{m:.4f} [{lo:.4f}, {hi:.4f}]",
                          "no incumbent yet": f"{1 - g.has_incumbent.mean():.3f}",
                          "budget spent": f"{g.spent.mean():.3f}",
-                         "regret vs base (Holm p)": verdict})
+                         "regret vs base (Holm p)": _verdict(tests, a, suite.baseline)})
         lines += [to_markdown(pd.DataFrame(rows)), ""]
         wide = ok.groupby(["dataset", "algorithm"]).norm_regret.mean().unstack()
         complete = wide.dropna(axis=0)
