@@ -71,7 +71,9 @@ def trial_ledger(oracle: Oracle, trace: Trace, max_epoch: int) -> dict[str, Any]
     algorithm, ``p`` paused and never resumed to R, or left running when the run's budget ended it, ``u`` started
     but never trained, e.g. drawn ahead by an algorithm whose run ended first), ``restarted``
     (trials that started a configuration an earlier trial had already trained, from epoch 1), and the totals a
-    reader checks claims with: trials, distinct configurations, restarted trials and the epochs they trained."""
+    reader checks claims with: trials, distinct configurations, restarted trials and the epochs they trained.
+    ``observed``: [epochs charged, loss] each time the best value reported to the algorithm at any epoch improved
+    (the incumbent freeze-thaw papers plot: DPL's and DyHPO's "best value seen so far"), in loss units."""
     rows, trained = list(oracle.trial_config), list(oracle.trained)
     seen: set[int] = set()
     restarted: list[int] = []
@@ -85,8 +87,9 @@ def trial_ledger(oracle: Oracle, trace: Trace, max_epoch: int) -> dict[str, Any]
     restart_epochs = int(sum(trained[t] for t in restarted))
     total = int(sum(trained))
     return {"pool": oracle.n_configs, "row": rows, "epochs": trained, "end": "".join(end), "restarted": restarted,
-            "n_trials": len(rows), "distinct": len({r for r, e in zip(rows, trained, strict=True) if e > 0}), "n_restarted": len(restarted),
-            "restart_epochs": restart_epochs, "trained_epochs": total}
+            "n_trials": len(rows), "distinct": len(seen), "n_restarted": len(restarted),
+            "restart_epochs": restart_epochs, "trained_epochs": total,
+            "observed": [[int(e), float(v)] for e, v in trace.observed]}
 
 
 def _to_metric(cs: CurveSet, loss: float) -> float:
@@ -105,6 +108,10 @@ def make_record(cs: CurveSet, oracle: Oracle, trace: Trace, sched: Scheduler, *,
     sampled = set(trace.trial_config)
     reached_cfg = {oracle.config(t) for t, *_ in trace.reached}
     inc = sched.incumbent()
+    if inc is None and trace.budget_hit and trace.reached:
+        # the budget ended the run before the algorithm named one (e.g. random search's single batch, cut at the
+        # budget): the best trained to R, the rule the anytime readings use
+        inc = min(trace.reached, key=lambda x: x[3])[0]
     n_pool, T = len(final_T), oracle.n_epochs
 
     def final(c: int, at: int = T) -> float:  # a pool row, or a configuration proposed in surrogate mode

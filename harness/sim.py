@@ -13,6 +13,7 @@ at which it stopped.
 from __future__ import annotations
 
 import heapq
+import math
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -344,6 +345,9 @@ class Trace:
     #: the epoch budget the run was given (None: the algorithm ended it), and whether the budget ended it
     budget: int | None = None
     budget_hit: bool = False
+    #: (cumulative epochs, loss) each time the best value reported to the algorithm, at any epoch, improved: the
+    #: incumbent of freeze-thaw papers (DPL, DyHPO: the best value seen so far), for the ledger
+    observed: list[tuple[int, float]] = field(default_factory=list)
 
 
 def simulate(
@@ -392,14 +396,17 @@ def simulate(
         cum = oracle.attach_cum(cum)
 
     reached: list[tuple[int, int, float, float]] = []
+    observed: list[tuple[int, float]] = []
     stopped: set[int] = set()
     cap = budget if budget is not None else _NO_BUDGET
     try:
         scheduler.start(ReplayView(oracle), algo_rng)
         if workers == 1:
-            now, busy = _run_single_worker(oracle, scheduler, accounting, cum, reached, max_jobs, stopped, cap)
+            now, busy = _run_single_worker(oracle, scheduler, accounting, cum, reached, max_jobs, stopped, cap,
+                                           observed)
         else:
-            now, busy = _run_event_heap(oracle, scheduler, accounting, workers, cum, reached, max_jobs, stopped, cap)
+            now, busy = _run_event_heap(oracle, scheduler, accounting, workers, cum, reached, max_jobs, stopped, cap,
+                                        observed)
     finally:
         close = getattr(scheduler, "close", None)  # (a scheduler not derived from Scheduler may lack it)
         if close is not None:
@@ -414,6 +421,7 @@ def simulate(
         stopped=stopped,
         budget=budget,
         budget_hit=budget is not None and oracle.epochs_used >= budget,
+        observed=observed,
     )
     return oracle, trace
 
@@ -441,7 +449,8 @@ def _bad_decision(name: str, decision: Any) -> TypeError:
 
 def _run_single_worker(oracle: Oracle, scheduler: Scheduler, accounting: str, cum: np.ndarray | None,
                        reached: list[tuple[int, int, float, float]], max_jobs: int, stopped: set[int],
-                       budget: int = _NO_BUDGET) -> tuple[float, float]:
+                       budget: int = _NO_BUDGET, observed: list[tuple[int, float]] | None = None
+                       ) -> tuple[float, float]:
     """One worker: jobs run back to back, so no event heap is needed (same order as the heap).
 
     Fast path: a scheduler that offers a whole *uniform* batch (every trial to one epoch, no intermediate
@@ -454,6 +463,9 @@ def _run_single_worker(oracle: Oracle, scheduler: Scheduler, accounting: str, cu
     reached_set: set[int] = set()
     now = 0.0
     started = 0
+    seen = math.inf  # the best value reported so far (``observed``)
+    if observed is None:
+        observed = []
     take = getattr(scheduler, "take_uniform", None)
     take_checkpointed = getattr(scheduler, "take_checkpointed", None)
     name = scheduler.name
@@ -478,13 +490,17 @@ def _run_single_worker(oracle: Oracle, scheduler: Scheduler, accounting: str, cu
             if budget != _NO_BUDGET and used + target * len(trials) > budget:
                 # the batch may cross the budget: its jobs one by one, and the run ends at the one that crosses it
                 now = _run_uniform_to_budget(oracle, trials, cfgs.tolist(), values.tolist(), target, top, resume,
-                                             cum, reached, reached_set, now, budget)
+                                             cum, reached, reached_set, now, budget, observed)
+                seen = observed[-1][1] if observed else seen
                 if oracle.epochs_used >= budget:
                     break
                 scheduler.finish_uniform(trials, target, values)
                 continue
             if cum is None and not top:
-                # nothing is recorded per trial: only the charges (one epoch takes one time unit)
+                # nothing is recorded per trial: only the charges (one epoch takes one time unit), and the best
+                # value reported if it improves (at the epochs charged up to its trial)
+                if float(np.min(values, initial=math.inf, where=np.isfinite(values))) < seen:
+                    seen = _observe_batch(values, trials, trained, target, resume, used, seen, observed)
                 d = 0 if resume else target * len(trials)
                 for t in trials:
                     b = trained[t]
@@ -508,6 +524,9 @@ def _run_single_worker(oracle: Oracle, scheduler: Scheduler, accounting: str, cu
                     if top and t not in reached_set:
                         reached_set.add(t)
                         reached.append((t, used, now, v))
+                    if v < seen:
+                        seen = v
+                        observed.append((used, v))
             oracle.epochs_used = used
             scheduler.finish_uniform(trials, target, values)
             continue
@@ -517,7 +536,8 @@ def _run_single_worker(oracle: Oracle, scheduler: Scheduler, accounting: str, cu
             if started > max_jobs:
                 raise RuntimeError(f"{name}: more than {max_jobs} jobs; scheduler does not terminate")
             now = _run_checkpointed(oracle, scheduler, checkpointed, resume, cum, reached, reached_set, stopped, now,
-                                    budget)
+                                    budget, observed)
+            seen = observed[-1][1] if observed else seen
             continue
         job = scheduler.suggest()
         if job is None:
@@ -549,6 +569,9 @@ def _run_single_worker(oracle: Oracle, scheduler: Scheduler, accounting: str, cu
             if target >= max_epoch and t not in reached_set:
                 reached_set.add(t)
                 reached.append((t, oracle.epochs_used, now, value))
+            if value < seen:
+                seen = value
+                observed.append((oracle.epochs_used, value))
             decision = on_result(t, target, value)
             if decision is not CONTINUE:
                 if decision is STOP:
@@ -567,6 +590,9 @@ def _run_single_worker(oracle: Oracle, scheduler: Scheduler, accounting: str, cu
             if epoch >= max_epoch and t not in reached_set:
                 reached_set.add(t)
                 reached.append((t, oracle.epochs_used, now, value))
+            if value < seen:
+                seen = value
+                observed.append((oracle.epochs_used, value))
             decision = scheduler.on_result(t, epoch, value)
             if epoch >= target or decision is not CONTINUE or oracle.epochs_used >= budget:
                 if decision is STOP:
@@ -578,13 +604,31 @@ def _run_single_worker(oracle: Oracle, scheduler: Scheduler, accounting: str, cu
     return now, now
 
 
+def _observe_batch(values: np.ndarray, trials: list[int], trained: list[int], target: int, resume: bool, used: int,
+                   seen: float, observed: list[tuple[int, float]]) -> float:
+    """The running best of a uniform batch's values, in trial order, appended to ``observed`` at the epochs
+    charged up to each improving trial (as job by job would); returns the new best."""
+    if resume:
+        charge = target - np.minimum(np.fromiter(map(trained.__getitem__, trials), np.intp, len(trials)), target)
+    else:
+        charge = np.full(len(trials), target)
+    at = used + np.cumsum(charge)
+    for i in np.flatnonzero(np.isfinite(values)).tolist():
+        v = float(values[i])
+        if v < seen:
+            seen = v
+            observed.append((int(at[i]), v))
+    return seen
+
+
 def _run_uniform_to_budget(oracle: Oracle, trials: list[int], cfgs: list[int], values: list[float], target: int,
                            top: bool, resume: bool, cum: np.ndarray | None,
                            reached: list[tuple[int, int, float, float]], reached_set: set[int], now: float,
-                           budget: int) -> float:
+                           budget: int, observed: list[tuple[int, float]]) -> float:
     """A uniform batch that may cross the run's budget: its jobs in order, as the fast path charges them, ending
     after the job that reaches the budget; returns the clock."""
     trained = oracle.trained
+    seen = observed[-1][1] if observed else math.inf
     for t, c, v in zip(trials, cfgs, values):  # noqa: B905 (equal lengths)
         begin = trained[t] if resume else 0
         if begin < target:
@@ -595,6 +639,9 @@ def _run_uniform_to_budget(oracle: Oracle, trials: list[int], cfgs: list[int], v
         if top and t not in reached_set:
             reached_set.add(t)
             reached.append((t, oracle.epochs_used, now, v))
+        if v < seen:
+            seen = v
+            observed.append((oracle.epochs_used, v))
         if oracle.epochs_used >= budget:
             break
     return now
@@ -602,7 +649,8 @@ def _run_uniform_to_budget(oracle: Oracle, trials: list[int], cfgs: list[int], v
 
 def _run_checkpointed(oracle: Oracle, scheduler: Any, batch: tuple[list[int], int, int, Any], resume: bool,
                       cum: np.ndarray | None, reached: list[tuple[int, int, float, float]], reached_set: set[int],
-                      stopped: set[int], now: float, budget: int = _NO_BUDGET) -> float:
+                      stopped: set[int], now: float, budget: int = _NO_BUDGET,
+                      observed: list[tuple[int, float]] | None = None) -> float:
     """The single worker's fast path for a :meth:`Batch.checkpointed` batch: each job in order, as the general
     loop above runs a job with one report at ``report`` and ``SynchronousScheduler.on_result`` calls the batch's
     hook, without a suggest / on_result round per report; returns the clock
@@ -615,6 +663,9 @@ def _run_checkpointed(oracle: Oracle, scheduler: Any, batch: tuple[list[int], in
     results: dict[int, tuple[int, float]] = {}
     stops: list[int] = []
     first = min(report, target)
+    if observed is None:
+        observed = []
+    seen = observed[-1][1] if observed else math.inf
     for t in trials:
         if t in stopped:
             raise RuntimeError(f"{scheduler.name}: suggested trial {t}, which was stopped (STOP is final)")
@@ -633,6 +684,9 @@ def _run_checkpointed(oracle: Oracle, scheduler: Any, batch: tuple[list[int], in
             if epoch >= max_epoch and t not in reached_set:
                 reached_set.add(t)
                 reached.append((t, oracle.epochs_used, now, value))
+            if value < seen:
+                seen = value
+                observed.append((oracle.epochs_used, value))
             decision = CONTINUE
             if epoch < target:  # the intermediate report
                 if hook is not None:
@@ -655,7 +709,7 @@ def _run_checkpointed(oracle: Oracle, scheduler: Any, batch: tuple[list[int], in
 
 def _run_event_heap(oracle: Oracle, scheduler: Scheduler, accounting: str, workers: int, cum: np.ndarray | None,
                     reached: list[tuple[int, int, float, float]], max_jobs: int, stopped: set[int],
-                    budget: int = _NO_BUDGET) -> tuple[float, float]:
+                    budget: int = _NO_BUDGET, observed: list[tuple[int, float]] | None = None) -> tuple[float, float]:
     """``workers`` simulated workers on an event heap keyed (time, seq)."""
     heap: list[tuple[float, int, int]] = []  # (time, seq, worker)
     slots: dict[int, tuple[Job, int, int]] = {}  # worker -> (job, start epoch, next report epoch)
@@ -666,6 +720,9 @@ def _run_event_heap(oracle: Oracle, scheduler: Scheduler, accounting: str, worke
     reached_set: set[int] = set()
     max_epoch = scheduler.max_epoch
     started = 0
+    if observed is None:
+        observed = []
+    seen = math.inf
 
     def duration(config: int, a: int, b: int) -> float:
         if cum is None:
@@ -709,6 +766,9 @@ def _run_event_heap(oracle: Oracle, scheduler: Scheduler, accounting: str, worke
         if epoch >= max_epoch and job.trial not in reached_set:
             reached_set.add(job.trial)
             reached.append((job.trial, oracle.epochs_used, now, loss))
+        if loss < seen:
+            seen = loss
+            observed.append((oracle.epochs_used, loss))
         decision = scheduler.on_result(job.trial, epoch, loss)
         if decision is not Decision.CONTINUE and decision is not Decision.STOP and decision is not Decision.PAUSE:
             raise _bad_decision(scheduler.name, decision)

@@ -100,5 +100,21 @@ class SearchSpace:
             raise ValueError(f"{where}: parameter {missing[0]!r} is missing; the space has {', '.join(self.names)}")
         return {p.name: p.check(config[p.name], where) for p in self.params}
 
+    def clip(self, config: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+        """``config`` with every number moved into its parameter's range (integers rounded), and the names of
+        those that were outside it (for libraries that propose outside the space they were given)."""
+        out, moved = dict(config), []
+        for p in self.params:
+            v = out.get(p.name)
+            if p.type == "categorical" or isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
+                continue
+            x = min(max(float(v), float(p.lower)), float(p.upper))  # type: ignore[arg-type]
+            if p.type == "int":
+                x = int(round(x))
+            if x != v:
+                moved.append(p.name)
+                out[p.name] = x
+        return out, moved
+
     def to_json(self) -> list[dict[str, Any]]:
         return [p.to_json() for p in self.params]

@@ -176,9 +176,9 @@ def test_fast_path_agrees_with_the_general_path(accounting, cost):
     cs = replace(cs, curves=y)
     for seed in range(3):
         fast = run_cell(Cell("x", "hyperband", {"R": 27, "eta": 3, "n_runs": 2}, seed=seed, accounting=accounting,
-                             cost=cost), curves=cs)
+                             cost=cost, ledger=True), curves=cs)
         slow = run_cell(Cell("x", "tests.test_sim:_NoFastPath", {"R": 27, "eta": 3, "n_runs": 2}, seed=seed,
-                             accounting=accounting, cost=cost), curves=cs)
+                             accounting=accounting, cost=cost, ledger=True), curves=cs)
         a, b = fast.to_json(), slow.to_json()
         a.pop("algorithm"), b.pop("algorithm")
         assert a == b
@@ -220,9 +220,53 @@ def test_checkpointed_fast_path_agrees_with_the_general_path(accounting, cost):
     cs = make_curveset(n=60, t=27, seed=5)
     params = {"R": 27, "eta": 3, "n_runs": 3, "d": 4, "trace": True}
     for seed in range(3):
-        fast = run_cell(Cell("x", "swift", params, seed=seed, accounting=accounting, cost=cost), curves=cs)
+        fast = run_cell(Cell("x", "swift", params, seed=seed, accounting=accounting, cost=cost, ledger=True),
+                        curves=cs)
         slow = run_cell(Cell("x", "tests.test_sim:_NoCheckpointedFastPath", params, seed=seed,
-                             accounting=accounting, cost=cost), curves=cs)
+                             accounting=accounting, cost=cost, ledger=True), curves=cs)
         a, b = fast.to_json(), slow.to_json()
         a.pop("algorithm"), b.pop("algorithm")
         assert a["extra"]["predictions"] > 0 and a == b
+
+
+@pytest.mark.parametrize("budget", [None, 700])
+@pytest.mark.parametrize("algorithm", ["hyperband", "asha", "tests.test_sim:_NoFastPath"])
+def test_observed_trace_is_the_running_best_of_what_was_reported(algorithm, budget):
+    """The ledger's ``observed`` (the freeze-thaw papers' incumbent: best value seen at any epoch) is the running
+    minimum of the values the algorithm was told, in the order it was told them, at the epochs charged then:
+    recomputed here from a wrapper that sees every report, on the fast paths and the general one."""
+    import math
+
+    from harness import algorithms
+    from harness.runner import build_config
+    from harness.sim import simulate
+
+    cs = make_curveset(n=80, t=27, seed=8)
+    name = algorithm.rsplit(":", 1)[-1]
+    cls = _NoFastPath if name == "_NoFastPath" else algorithms.resolve(algorithm)
+    seen: list[tuple[int, float]] = []
+
+    class Spy(cls):  # every report, through whichever path the engine takes
+        def start(self, view, rng):
+            self._v = view
+            super().start(view, rng)
+
+        def on_result(self, trial, epoch, loss):
+            seen.append((self._v.epochs_used, loss))
+            return super().on_result(trial, epoch, loss)
+
+        def finish_uniform(self, trials, target, values):
+            seen.extend((-1, float(v)) for v in values)  # the batch's values, in trial order
+            return super().finish_uniform(trials, target, values)
+
+    cfg = build_config(name if cls is not _NoFastPath else "hyperband", {"R": 27, "eta": 3})
+    sched = Spy(cfg)
+    oracle, trace = simulate(cs, sched, seed=3, budget=budget)
+    best, want = math.inf, []
+    for _, v in seen:
+        if v < best:
+            best = v
+            want.append(v)
+    assert [v for _, v in trace.observed] == want and want
+    eps = [e for e, _ in trace.observed]
+    assert eps == sorted(eps) and eps[-1] <= oracle.epochs_used and eps[0] >= 1

@@ -130,3 +130,31 @@ def test_synetune_searches_the_surrogate_space(yahpo_root):
     ints = {p.name for p in cs.surrogate.space.params if p.type == "int"}
     for cfg in rec.extra["proposed_configs"]:
         assert all(float(cfg[k]).is_integer() for k in ints)
+
+
+def test_bohb_proposals_outside_the_space_are_moved_into_it_and_counted(yahpo_root):
+    """Syne Tune 0.16's KDE maps integer features back over [1, upper] whatever the lower bound, so BOHB proposes
+    e.g. max_units 28 in [64, 1024] (the leaderboard's LCBench cells stopped on it): the adapter moves such values
+    into the range, counts them per parameter, and every configuration evaluated is in the space."""
+    pytest.importorskip("syne_tune")
+    from harness.datasets import load_dataset
+    from harness.runner import Cell, run_cell
+
+    cs = load_dataset("lcbench_3945:n=60")
+    space, clipped = cs.surrogate.space, {}
+    for seed in range(4):  # the leaderboard's setting: 100 T (about one proposal in 250 is outside)
+        rec = run_cell(Cell("lcbench_3945:n=60", "synetune:BOHB", {"space": "hp", "eta": 3, "epochs_budget": 5200},
+                            seed=seed, budget=5200), cs)
+        for cfg in rec.extra["proposed_configs"]:
+            space.check(cfg)  # in range, integers integral
+        for k, v in rec.extra.get("clipped_proposals", {}).items():
+            clipped[k] = clipped.get(k, 0) + v
+    assert set(clipped) <= {p.name for p in space.params if p.type == "int"} and sum(clipped.values()) > 0
+
+
+def test_clip_moves_numbers_into_the_range_only():
+    space = SearchSpace((Param("u", "int", 64, 1024, log=True), Param("lr", "float", 1e-4, 1e-1, log=True),
+                         Param("act", "categorical", choices=("relu", "tanh"))))
+    out, moved = space.clip({"u": 28, "lr": 0.5, "act": "tanh"})
+    assert out == {"u": 64, "lr": 0.1, "act": "tanh"} and moved == ["u", "lr"]
+    assert space.clip({"u": 100, "lr": 0.01, "act": "relu"}) == ({"u": 100, "lr": 0.01, "act": "relu"}, [])

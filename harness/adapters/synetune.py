@@ -27,6 +27,7 @@ import numpy as np
 
 from ..config import setting
 from ..scheduler import Decision, Job, TrialView
+from . import fast_scipy
 from .common import AdapterConfig, ExternalScheduler, NearestRow, PoolExhausted, make_config
 
 MAPPED = {"max_t": "R", "reduction_factor": "eta", "grace_period": 1, "time_attr": "epoch", "metric": "loss",
@@ -134,6 +135,8 @@ class SyneTuneScheduler(ExternalScheduler):
         self.trials: dict[int, Any] = {}
         self.paused: set[int] = set()
         self.n_paused = 0
+        self.clipped: dict[str, int] = {}
+        self.fast_kde = fast_scipy.install_kde_truncnorm()
 
     def close(self) -> None:
         """The run is over: the caller's global generator states come back (the run's are kept)."""
@@ -173,6 +176,12 @@ class SyneTuneScheduler(ExternalScheduler):
             cfg = dict(sug.config)
             if self.surrogate_space is not None:
                 row = -1
+                # Syne Tune 0.16's KDE maps an integer feature back over [1, upper], whatever the lower bound
+                # (kde_searcher._from_feature), so BOHB proposes e.g. max_units 28 in [64, 1024]: moved into the
+                # range, counted in the record, and the library told the configuration that was evaluated
+                cfg, moved = self.surrogate_space.clip(cfg)
+                for n in moved:
+                    self.clipped[n] = self.clipped.get(n, 0) + 1
             elif self.nearest is None:
                 row = int(cfg["row"])
             else:
@@ -217,4 +226,7 @@ class SyneTuneScheduler(ExternalScheduler):
         return Decision.CONTINUE
 
     def extra_record(self) -> dict[str, Any]:
-        return {**super().extra_record(), "paused": self.n_paused}
+        out = {**super().extra_record(), "paused": self.n_paused}
+        if self.clipped:  # proposals outside the space, moved into it (surrogate mode): how many, per parameter
+            out["clipped_proposals"] = dict(sorted(self.clipped.items()))
+        return out

@@ -160,3 +160,36 @@ def test_rung_counts_over_seeds_match_optunas_default_names(pool):
     z = (a.mean() - b.mean()) / se if se > 0 else 0.0
     assert abs(z) < 4, (a.mean(), b.mean(), z)
     assert a.std() > 0  # seeds differ in their bracket sequences
+
+
+@pytest.mark.parametrize("name,extra", [("HyperbandPruner", {}), ("HyperbandPruner", {"sampler": "tpe"}),
+                                        ("SuccessiveHalvingPruner", {}), ("HyperbandPruner", {"eta": 2})])
+def test_asking_should_prune_at_rungs_only_changes_no_record(monkeypatch, name, extra):
+    """should_prune is asked only at min_resource x eta^k for Optuna's SuccessiveHalving and Hyperband pruners
+    (adapters.optuna.decision_steps): every record, ledger included, equals asking it after every epoch."""
+    import harness.adapters.optuna as ad
+
+    cs = make_curveset(n=150, t=27, seed=9)
+    params = {"R": 27, "eta": 3, **extra}
+    rungs = [run_cell(Cell("p", f"optuna:{name}", params, seed=s, budget=30 * 27, ledger=True), curves=cs)
+             for s in range(3)]
+    monkeypatch.setattr(ad, "decision_steps", lambda pruner, R: None)
+    every = [run_cell(Cell("p", f"optuna:{name}", params, seed=s, budget=30 * 27, ledger=True), curves=cs)
+             for s in range(3)]
+    for a, b in zip(rungs, every, strict=True):
+        assert a.extra["stopped"] > 5
+        assert json.dumps(a.to_json()) == json.dumps(b.to_json())
+
+
+def test_decision_steps_are_known_only_where_optuna_fixes_them():
+    import optuna
+
+    from harness.adapters.optuna import decision_steps
+
+    assert decision_steps(optuna.pruners.HyperbandPruner(min_resource=1, max_resource=27, reduction_factor=3),
+                          27) == {1, 3, 9, 27}
+    assert decision_steps(optuna.pruners.SuccessiveHalvingPruner(min_resource=2, reduction_factor=2), 20) == \
+        {2, 4, 8, 16}
+    assert decision_steps(optuna.pruners.SuccessiveHalvingPruner(), 27) is None  # min_resource "auto"
+    assert decision_steps(optuna.pruners.HyperbandPruner(min_resource=1), 27) is None  # max_resource "auto"
+    assert decision_steps(optuna.pruners.MedianPruner(), 27) is None
