@@ -34,7 +34,7 @@ from .runner import BACKENDS, Cell, cached_dataset, check_n_jobs, run_cells
 log = logging.getLogger(__name__)
 SUITE_DIR = REPO_ROOT / "conf" / "bench"
 SUITE_KEYS = ("name", "datasets", "algorithms", "settings", "seeds", "accounting", "workers", "cost", "baseline",
-              "out", "chunk", "pad_to", "budget", "read_at", "ledger")
+              "out", "chunk", "pad_to", "budget", "read_at", "ledger", "reading")
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,10 @@ class Suite:
     read_at: tuple[float, ...] = ()
     #: one ledger entry per trial in every record (metrics.trial_ledger)
     ledger: bool = False
+    #: what a run's incumbent is at a reading point: "final" (the best configuration trained to full fidelity,
+    #: scored by its true final value: the harness's rule) or "observed" (the best value reported to the
+    #: algorithm at any epoch, scored as it is: DPL's and DyHPO's protocol; needs the ledger)
+    reading: str = "final"
 
     @property
     def out_dir(self) -> Path:
@@ -135,6 +139,12 @@ def load_suite(spec: str | Path) -> Suite:
     ledger = raw.get("ledger", False)
     if not isinstance(ledger, bool):
         raise bad("ledger", ledger, "true or false")
+    reading = raw.get("reading", "final")
+    if reading not in ("final", "observed"):
+        raise bad("reading", reading, "'final' (best trained to full fidelity) or 'observed' (best value seen at any "
+                  "epoch, DPL's protocol)")
+    if reading == "observed" and not (ledger and budget):
+        raise bad("reading", reading, "used with a budget and ledger: true (the observed values are in the ledger)")
     pad_to = raw.get("pad_to", {}) or {}
     if not isinstance(pad_to, dict):
         raise bad("pad_to", pad_to, "a mapping dataset -> epochs")
@@ -145,7 +155,8 @@ def load_suite(spec: str | Path) -> Suite:
                   algorithms={str(k): dict(v or {}) for k, v in algos.items()}, settings=dict(raw.get("settings", {})),
                   seeds=seeds, accounting=accounting, workers=workers, cost=cost, baseline=baseline,
                   out=str(raw.get("out", "results/bench/{name}")), chunk=chunk, pad_to=dict(pad_to),
-                  budget=budget, read_at=tuple(sorted(read_at or ((budget,) if budget else ()))), ledger=ledger)
+                  budget=budget, read_at=tuple(sorted(read_at or ((budget,) if budget else ()))), ledger=ledger,
+                  reading=reading)
     check_names(suite, path)
     from .metrics import WILCOXON_MIN_PAIRS, min_wilcoxon_p
 

@@ -132,6 +132,50 @@ def test_readings_take_the_incumbent_within_each_point():
     assert r.has_incumbent.tolist() == [False, True, True] and r.spent.tolist() == [1.0, 1.0, 1.0]
 
 
+def test_the_observed_reading_takes_the_best_value_seen_within_each_point():
+    """reading: observed (DPL's protocol): the best value reported at any epoch within the point, as seen, on the
+    scale of each configuration's best value at any epoch; the final reading of the same run is unchanged."""
+    from harness.reporting.budgeted import observed_at, readings
+
+    led = {"observed": [[3, 0.9], [12, 0.7], [30, 0.55]]}
+    assert math.isnan(observed_at(led, 2)) and observed_at(json.dumps(led), 12) == 0.7 and observed_at(led, 99) == 0.55
+    table = pd.DataFrame([{"dataset": "d", "instance": "a", "seed": 0, "epochs": 45, "anytime": json.dumps([]),
+                           "ledger": json.dumps(led)}])
+    scales = {"d": {"best": 0.6, "median": 0.8, "best_any": 0.5, "median_any": 0.7, "T": 10, "sign": 1.0}}
+    r = readings(table, scales, (0.1, 2.0, 4.0), "observed")
+    assert r.norm_regret.tolist() == [1.0, pytest.approx((0.7 - 0.5) / 0.2), pytest.approx((0.55 - 0.5) / 0.2)]
+    assert r.has_incumbent.tolist() == [False, True, True]
+    assert readings(table, scales, (4.0,)).norm_regret.tolist() == [1.0]  # nothing trained to R: no incumbent
+
+
+def test_observed_scale_uses_each_configurations_best_epoch(shared_curves):
+    from harness.divergence import diverged, rule_of
+    from harness.reporting.budgeted import observed_scale
+
+    cs = cached_dataset("taskset_imdb_p32_gru64_avg")
+    sc = observed_scale(cs)
+    loss = cs.loss()
+    keep = ~diverged(loss, rule_of(cs))
+    low = np.array([np.min(r[np.isfinite(r)]) for r in loss[keep] if np.isfinite(r).any()])
+    assert sc["best_any"] == low.min() and sc["median_any"] == pytest.approx(np.median(low))
+    assert sc["best_any"] <= pool_scale(cs)["best"]
+
+
+def test_a_suite_reading_is_checked(tmp_path):
+    from harness.bench import load_suite
+
+    base = "name: s\ndatasets: [digits_cnn]\nalgorithms: [hyperband]\n"
+    for extra, msg in (("reading: seen\n", "reading is 'seen', but must be 'final'"),
+                       ("reading: observed\n", "used with a budget and ledger: true")):
+        p = tmp_path / "s.yaml"
+        p.write_text(base + extra)
+        with pytest.raises(ValueError, match=msg):
+            load_suite(p)
+    p.write_text(base + "budget: 2\nledger: true\nreading: observed\n")
+    assert load_suite(p).reading == "observed" and load_suite("leaderboard").reading == "final"
+    assert load_suite("dpl_protocol").reading == "observed"
+
+
 def test_searchers_in_hp_space_train_distinct_configurations(shared_curves):
     """Fed as the library means it: BOHB searching the hyperparameters (space=hp) is answered by untried pool rows,
     so at the leaderboard's settings it restarts no trained configuration; with space=pool (the row index) its KDE

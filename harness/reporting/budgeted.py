@@ -6,6 +6,11 @@ Built from the records of a suite with ``budget`` (conf/bench/leaderboard.yaml).
 among those that reached it within ``r x T`` epochs (its anytime trace: what the run would return if stopped
 there); its normalised regret is ``(final loss - best) / (median - best)`` over the pool's non-diverged
 configurations (:func:`harness.divergence.pool_scale`): 0 is the pool's best, 1 a typical configuration.
+
+With ``reading: observed`` (DPL's and DyHPO's protocol) a run's incumbent at ``r x T`` is instead the best value
+reported to the algorithm at any epoch within ``r x T`` epochs (the ledger's ``observed`` trace), scored as it
+was seen, on the same kind of scale built from each configuration's best value at any epoch
+(:func:`observed_scale`).
 """
 
 from __future__ import annotations
@@ -24,15 +29,45 @@ NO_INCUMBENT = 1.0
 
 
 def dataset_scales(datasets: list[str]) -> dict[str, dict[str, Any]]:
-    """dataset -> its regret scale (harness.divergence.pool_scale) with ``T``, ``sign`` (loss = sign x metric)."""
+    """dataset -> its regret scale (harness.divergence.pool_scale) with ``T``, ``sign`` (loss = sign x metric)
+    and the scale of the observed reading (:func:`observed_scale`)."""
     from ..divergence import pool_scale
     from ..runner import cached_dataset
 
     out = {}
     for d in datasets:
         cs = cached_dataset(d)
-        out[d] = {**pool_scale(cs), "T": cs.n_epochs, "sign": -1.0 if cs.mode == "max" else 1.0}
+        out[d] = {**pool_scale(cs), **observed_scale(cs), "T": cs.n_epochs, "sign": -1.0 if cs.mode == "max" else 1.0}
     return out
+
+
+def observed_scale(cs: Any) -> dict[str, float]:
+    """The scale of the observed reading: ``best_any`` and ``median_any`` of each non-diverged configuration's best
+    loss at any epoch (DPL normalises by the table's best and worst value at any epoch after its divergence
+    filter; the median here, as on the final reading, so that a few bad configurations do not set it)."""
+    from ..divergence import diverged, rule_of
+
+    loss = cs.loss()
+    info = cs.info or {}
+    bad = diverged(loss, "none" if "diverged_ids" in info else rule_of(cs))
+    finite = np.where(np.isfinite(loss), loss, np.inf)[~bad]
+    low = finite.min(axis=1) if finite.size else np.array([])
+    low = low[np.isfinite(low)]
+    if not low.size:
+        return {"best_any": math.nan, "median_any": math.nan}
+    return {"best_any": float(low.min()), "median_any": float(np.median(low))}
+
+
+def observed_at(ledger: Any, epochs: float) -> float:
+    """The best loss reported to the algorithm at any epoch within ``epochs`` epochs (the ledger's ``observed``
+    trace; NaN: nothing reported yet)."""
+    led = json.loads(ledger) if isinstance(ledger, str) else (ledger or {})
+    v = math.nan
+    for ep, loss in led.get("observed", []):
+        if ep > epochs:
+            break
+        v = loss
+    return v
 
 
 def incumbent_at(anytime: list[Any], epochs: float) -> float:
@@ -46,21 +81,28 @@ def incumbent_at(anytime: list[Any], epochs: float) -> float:
     return v
 
 
-def readings(table: pd.DataFrame, scales: dict[str, dict[str, Any]], points: tuple[float, ...]) -> pd.DataFrame:
+def readings(table: pd.DataFrame, scales: dict[str, dict[str, Any]], points: tuple[float, ...],
+             reading: str = "final") -> pd.DataFrame:
     """One row per run and reading point: ``norm_regret`` of its incumbent there, ``spent`` (epochs charged by
-    then over the point's budget, at most 1), ``has_incumbent``."""
+    then over the point's budget, at most 1), ``has_incumbent``. ``reading``: "final" (best trained to full
+    fidelity, its true final value) or "observed" (best value reported at any epoch, as seen)."""
     rows = []
     for rec in table.itertuples(index=False):
         sc = scales[rec.dataset]
         at = json.loads(rec.anytime) if isinstance(rec.anytime, str) else rec.anytime
-        span = sc["median"] - sc["best"]
+        span = sc["median"] - sc["best"] if reading == "final" else sc["median_any"] - sc["best_any"]
         for p in points:
             b = math.ceil(p * sc["T"])
-            v = incumbent_at(at, b)
+            if reading == "final":
+                v = incumbent_at(at, b)
+                loss = sc["sign"] * v - sc["best"]
+            else:
+                v = observed_at(getattr(rec, "ledger", None), b)
+                loss = v - sc["best_any"]
             if v != v:
                 nr = NO_INCUMBENT
             else:
-                nr = (sc["sign"] * v - sc["best"]) / span if span > 0 else 0.0
+                nr = loss / span if span > 0 else 0.0
             rows.append({"dataset": rec.dataset, "algorithm": rec.instance, "seed": rec.seed, "point": p,
                          "norm_regret": nr, "spent": min(rec.epochs, b) / b, "has_incumbent": v == v,
                          "epochs": rec.epochs})
@@ -151,7 +193,8 @@ def write_budgeted(suite: Any, table: pd.DataFrame, path: Path, *, wall_seconds:
     scales = dataset_scales(datasets)
     fam = families_of(datasets)
     points = tuple(suite.read_at)
-    read = readings(table, scales, points)
+    reading = getattr(suite, "reading", "final")
+    read = readings(table, scales, points, reading)
     marks = acts(table)
     marked = mark_key(marks)
     read["marked"] = [(a, d) in marked for a, d in zip(read.algorithm, read.dataset, strict=True)]
@@ -173,16 +216,25 @@ def write_budgeted(suite: Any, table: pd.DataFrame, path: Path, *, wall_seconds:
              f"algorithms x {table.seed.nunique()} seeds = {len(table)} runs. **Every run gets the same budget: "
              f"{suite.budget:g} x T epochs** (T: the dataset's epochs); every algorithm spends it (iteration-based "
              "algorithms run consecutive iterations and keep what they learned; `harness.budget`). Each is read at "
-             + ", ".join(f"{p:g} T" for p in points) + " epochs spent: its incumbent then is the best configuration "
-             "it had trained to full fidelity within those epochs. Baseline `" + suite.baseline + "`.", "",
+             + ", ".join(f"{p:g} T" for p in points) + " epochs spent: its incumbent then is "
+             + ("the best configuration it had trained to full fidelity within those epochs, scored by its true "
+                "final value" if reading == "final" else "**the best value reported to it at any epoch** within "
+                "those epochs, scored as seen (`reading: observed`: DPL's and DyHPO's protocol; a configuration "
+                "need not be trained to full fidelity to count)")
+             + ". Baseline `" + suite.baseline + "`.", "",
              f"Made by `{command}` at commit {code.get('git_sha', '?')[:10]} (code hash {code.get('code_hash', '?')}); "
              + (f"the runs took {wall_seconds / 60:.1f} min of wall time for the run that made this page (2 cores); "
                 if wall_seconds == wall_seconds else "")
              + f"records (with one ledger row per trial) in `{out_dir.name}/`.", "",
-             "**Regret scale.** Normalised regret = (incumbent's final loss - pool best) / (pool median - pool best) "
-             "over the pool's non-diverged configurations: 0 is the best configuration of the pool, 1 a typical "
-             "one. A run with no configuration trained to full fidelity yet counts 1. Diverged configurations stay "
-             "in the pool (an algorithm may draw them) but not in the scale; per family:", ""]
+             ("**Regret scale.** Normalised regret = (incumbent's final loss - pool best) / (pool median - pool best) "
+              "over the pool's non-diverged configurations: 0 is the best configuration of the pool, 1 a typical "
+              "one. A run with no configuration trained to full fidelity yet counts 1." if reading == "final" else
+              "**Regret scale.** Normalised regret = (best loss seen - pool best) / (pool median - pool best), where a "
+              "configuration's value is its best loss at any epoch, over the pool's non-diverged configurations "
+              "(DPL's scale is the table's best to worst at any epoch after its divergence filter: the median here "
+              "keeps a few bad configurations from setting it). A run that has seen nothing yet counts 1.")
+             + " Diverged configurations stay in the pool (an algorithm may draw them) but not in the scale; per "
+             "family:", ""]
     div = pd.DataFrame([{"family": fam[d][0], "dataset": d, "rule": s["rule"], "configs": s["configs"],
                          "dropped (nan policy)": s["dropped"], "diverged (rule)": s["diverged"]}
                         for d, s in scales.items()])
@@ -225,7 +277,7 @@ def write_budgeted(suite: Any, table: pd.DataFrame, path: Path, *, wall_seconds:
         else:
             lines += [f"(Ranks need at least {MIN_DATASETS_FOR_RANKS} datasets where every algorithm acts: "
                       f"{len(complete)} here.)", ""]
-    anyp = plot_budget_anytime(table, scales, fam, figs / "anytime.png", suite.budget)
+    anyp = plot_budget_anytime(table, scales, fam, figs / "anytime.png", suite.budget, reading)
     lines += ["## Anytime", "", f"![anytime regret per family]({figs.name}/{anyp.name})", "",
               "Normalised regret of the incumbent against epochs spent (multiples of T), mean over runs with a "
               "bootstrap 95% band, per family.", ""]
@@ -285,7 +337,7 @@ def write_budgeted(suite: Any, table: pd.DataFrame, path: Path, *, wall_seconds:
 
 
 def plot_budget_anytime(table: pd.DataFrame, scales: dict[str, dict[str, Any]], fam: dict[str, tuple[str, str]],
-                        path: Path, budget: float) -> Path:
+                        path: Path, budget: float, reading: str = "final") -> Path:
     from .leaderboard import draw_band, family_axes, finish_family_figure, label_panel
     from .replay import on_grid
 
@@ -297,14 +349,21 @@ def plot_budget_anytime(table: pd.DataFrame, scales: dict[str, dict[str, Any]], 
         sub = table[[fam[d][0] == f for d in table.dataset]]
         for k, (a, g) in enumerate(sub.groupby("instance", sort=False)):
             ys = []
-            for ds, at in zip(g.dataset, g.anytime, strict=True):
+            traces = g.anytime if reading == "final" else g.get("ledger", pd.Series([None] * len(g)))
+            for ds, at in zip(g.dataset, traces, strict=True):
                 sc = scales[ds]
-                pts = json.loads(at) if isinstance(at, str) else at
-                span = sc["median"] - sc["best"]
-                if not pts or span <= 0:
+                if reading == "final":
+                    pts = json.loads(at) if isinstance(at, str) else at
+                    span = sc["median"] - sc["best"]
+                else:
+                    led = json.loads(at) if isinstance(at, str) else (at or {})
+                    pts = [(e, None, v) for e, v in led.get("observed", [])]
+                    span = sc["median_any"] - sc["best_any"]
+                if not pts or not span > 0:
                     continue
                 xs = np.array([p[0] for p in pts]) / sc["T"]
-                v = (sc["sign"] * np.array([p[2] for p in pts]) - sc["best"]) / span
+                vals = np.array([p[2] for p in pts])
+                v = ((sc["sign"] * vals - sc["best"]) if reading == "final" else (vals - sc["best_any"])) / span
                 y = on_grid(xs, v, grid)
                 ys.append(np.where(np.isnan(y), NO_INCUMBENT, y))
             if not ys:
