@@ -446,6 +446,13 @@ def run_leaderboard(out_dir: str | Path, *, quick: bool = False, n_jobs: int = -
     table = table[table.key.isin(keys)]
     code = {"git_sha": _git_sha(), "code_hash": code_hash()}
     if suite.budget is not None:
+        bounds = None
+        if not quick:  # what the predictor-driven mechanisms could reach with a perfect predictor (same protocol)
+            bsuite = load_suite("leaderboard_bounds")
+            bsuite = dataclasses.replace(bsuite, out=str(out.resolve() / "leaderboard_bounds"))
+            run_suite(bsuite, backend="joblib", n_jobs=n_jobs, progress=progress)
+            bounds = read_table(bsuite.out_dir)
+            bounds = bounds[bounds.key.isin({k for k, _, _ in plan(bsuite)})]
         return write_budgeted(suite, table, out / "leaderboard.md", wall_seconds=wall, command=command, code=code,
-                              planned=len(keys))
+                              planned=len(keys), bounds=bounds)
     return write_leaderboard(suite, table, out / "leaderboard.md", wall_seconds=wall, command=command, code=code)

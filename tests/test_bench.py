@@ -241,3 +241,35 @@ def test_a_suite_report_counts_the_configurations_left_out(tmp_path, shared_curv
     text = (tmp_path / "o" / "report.md").read_text()
     assert ("Configurations left out of the pools at load time: taskset_FixedTextRNNClassification_imdb_patch32_"
             "GRU64_avg_bs128: 46 dropped as non-finite (nan_policy=drop).") in text
+
+
+def test_the_page_shows_what_a_mechanism_could_reach_with_a_perfect_predictor(tmp_path):
+    """Issue #35, item 3: beside each predictor-driven algorithm, the same algorithm with a perfect predictor
+    (a bounds suite at the same protocol) and the baseline: trials, stops and the IQM regret at the last point."""
+    import dataclasses
+
+    from harness.bench import load_suite, read_table, run_suite
+    from harness.reporting.budgeted import write_budgeted
+
+    common = "datasets: [digits_cnn, swifthb_mnist_cnn]\nseeds: 2\nbudget: 4\nread_at: [2, 4]\nledger: true\n"
+    (tmp_path / "main.yaml").write_text("name: main\nalgorithms:\n  hyperband: {}\n  swift: {d: 4}\n"
+                                        "baseline: hyperband\n" + common + f"out: {tmp_path}/main\n")
+    (tmp_path / "b.yaml").write_text("name: b\nalgorithms:\n  swift@oracle: {d: 4, predictor: oracle}\n"
+                                     "baseline: swift@oracle\n" + common + f"out: {tmp_path}/b\n")
+    main_s, b_s = load_suite(tmp_path / "main.yaml"), load_suite(tmp_path / "b.yaml")
+    for s in (main_s, b_s):
+        run_suite(s, backend="sequential", progress=False)
+    table, bounds = read_table(main_s.out_dir), read_table(b_s.out_dir)
+    page = write_budgeted(main_s, table, tmp_path / "page.md", wall_seconds=1.0, command="test", code={},
+                          bounds=bounds)
+    text = page.read_text()
+    assert "## What the mechanisms could reach" in text
+    section = text.split("## What the mechanisms could reach")[1]
+    row = next(line for line in section.splitlines() if line.startswith("| swift |"))
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert cells[1] == "2"  # datasets
+    own, perfect, base = (float(x) for x in cells[2].split(" / "))
+    assert own == round(table[table.instance == "swift"].n_trials.mean())
+    assert base == round(table[table.instance == "hyperband"].n_trials.mean())
+    assert perfect == round(bounds.n_trials.mean())
+    assert dataclasses.replace(main_s).reading == "final"

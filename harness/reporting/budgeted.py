@@ -179,12 +179,55 @@ def given_table(suite: Any, algos: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def bounds_rows(table: pd.DataFrame, bounds: pd.DataFrame, read: pd.DataFrame, bread: pd.DataFrame, point: float,
+                base: str) -> pd.DataFrame:
+    """Per predictor-driven algorithm ``X`` with a bound ``X@oracle`` (the same algorithm and settings with a perfect
+    predictor): trials and stops a run, and the IQM normalised regret at ``point``, with its own predictor, with the
+    perfect one and for ``base``, over the datasets all three ran on."""
+    from .bench import iqm_ci
+
+    def stops(g: pd.DataFrame) -> float:
+        n = 0
+        for sc in g.predictor_scores:
+            sc = json.loads(sc) if isinstance(sc, str) else (sc or {})
+            n += sum(int(v.get("stops", 0)) for v in sc.values())
+        return n / max(len(g), 1)
+
+    def iqm(r: pd.DataFrame) -> str:
+        m, lo, hi = iqm_ci([x.to_numpy(float) for _, x in r.groupby("dataset").norm_regret])
+        return f"{m:.4f} [{lo:.4f}, {hi:.4f}]"
+
+    rows = []
+    for b in dict.fromkeys(bounds.instance):
+        own = b.split("@")[0]
+        if own not in set(table.instance):
+            continue
+        ds = set(table[table.instance == own].dataset) & set(bounds[bounds.instance == b].dataset) \
+            & set(table[table.instance == base].dataset)
+        if not ds:
+            continue
+        t_own = table[(table.instance == own) & table.dataset.isin(ds)]
+        t_b = bounds[(bounds.instance == b) & bounds.dataset.isin(ds)]
+        t_base = table[(table.instance == base) & table.dataset.isin(ds)]
+
+        def at(r: pd.DataFrame, a: str) -> pd.DataFrame:
+            return r[(r.algorithm == a) & (r.point == point) & r.dataset.isin(ds)]
+
+        rows.append({"algorithm": own, "datasets": len(ds),
+                     "trials a run: own / perfect / " + base: f"{t_own.n_trials.mean():.0f} / {t_b.n_trials.mean():.0f}"
+                                                              f" / {t_base.n_trials.mean():.0f}",
+                     "stops a run: own / perfect": f"{stops(t_own):.0f} / {stops(t_b):.0f}",
+                     f"IQM norm. regret at {point:g} T: own": iqm(at(read, own)),
+                     "perfect predictor": iqm(at(bread, b)), base: iqm(at(read, base))})
+    return pd.DataFrame(rows)
+
+
 def mark_key(marks: pd.DataFrame) -> set[tuple[str, str]]:
     return {(r.algorithm, r.dataset) for r in marks.itertuples() if not r.acts}
 
 
 def write_budgeted(suite: Any, table: pd.DataFrame, path: Path, *, wall_seconds: float, command: str,
-                   code: dict[str, str], planned: int | None = None) -> Path:
+                   code: dict[str, str], planned: int | None = None, bounds: pd.DataFrame | None = None) -> Path:
     from .bench import MIN_DATASETS_FOR_RANKS, _verdict, holm_wilcoxon, iqm_ci, plot_cd, ranks
     from .leaderboard import families_of
     from .replay import to_markdown
@@ -300,6 +343,18 @@ def write_budgeted(suite: Any, table: pd.DataFrame, path: Path, *, wall_seconds:
     if len(act):
         lines += ["Where they acted (predictions acted on and trials stopped or paused by them, summed over runs):",
                   "", to_markdown(act), ""]
+    if bounds is not None and len(bounds):
+        bread = readings(bounds, {**scales, **dataset_scales([d for d in dict.fromkeys(bounds.dataset)
+                                                                if d not in scales])}, points, reading)
+        bt = bounds_rows(table, bounds, read, bread, points[-1], suite.baseline)
+        if len(bt):
+            lines += ["## What the mechanisms could reach", "",
+                      "Each predictor-driven algorithm beside itself with a **perfect predictor** (`predictor: oracle`: "
+                      "the recorded truth, which no real predictor can know; suite `leaderboard_bounds`, the same "
+                      "protocol) and beside the baseline, over the datasets all three ran on. The perfect predictor's "
+                      "column is the most the mechanism could reach at this budget; where it is no better than the "
+                      "baseline, the mechanism has nothing to gain here whatever its predictor. More trials a run is "
+                      "what a mechanism's stops buy at an equal budget.", "", to_markdown(bt), ""]
     st = ledger_stats(table)
     if len(st):
         lines += ["## What each algorithm trained (trial ledgers)", "", to_markdown(st), "",
