@@ -38,6 +38,17 @@ def main() -> int:
             from harness.freezethaw import power_law
             from harness.runner import Cell, build_config, run_cell
 
+            steps = {"n": 0, "rows": 0}
+            orig_forward = power_law.PowerLawEnsemble._forward
+
+            def counted(self, x, budget, _orig=orig_forward):  # training batches (predictions run under no_grad)
+                if torch.is_grad_enabled():
+                    steps["n"] += 1
+                    steps["rows"] += int(x.shape[0] * x.shape[1])
+                    steps["d"] = int(x.shape[-1])
+                return _orig(self, x, budget)
+
+            power_law.PowerLawEnsemble._forward = counted
             spent = {"fit": 0.0, "refine": 0.0}
             for name in ("fit", "refine"):
                 orig = getattr(power_law.PowerLawEnsemble, name)
@@ -57,6 +68,21 @@ def main() -> int:
                   f"(training from scratch {spent['fit']:.1f} s x {rec.extra['trainings_from_scratch']}, "
                   f"refinements {spent['refine']:.1f} s x {rec.extra['refinements']}, the rest "
                   f"{wall - spent['fit'] - spent['refine']:.1f} s)")
+            # what the arithmetic alone costs: multiply-adds of the training steps (forward, and twice that
+            # backward) at this machine's measured float32 matmul rate on the same shapes
+            d, U = steps["d"], 128
+            macs_per_row = d * U + U * U + U * 3
+            flops = 3 * 2 * macs_per_row * steps["rows"]
+            a, w = torch.rand(5, 65, U), torch.rand(5, U, U)
+            for _ in range(200):
+                torch.bmm(a, w)
+            t = time.perf_counter()
+            for _ in range(2000):
+                torch.bmm(a, w)
+            rate = 2000 * 2 * 5 * 65 * U * U / (time.perf_counter() - t)
+            print(f"  training steps {steps['n']:,} ({steps['rows']:,} example-member rows, d = {d}): "
+                  f"{flops / 1e12:.2f} TFLOP; at this core's {rate / 1e9:.1f} GFLOP/s on (5, 65, 128) x (5, 128, 128) "
+                  f"matmuls the arithmetic alone takes {flops / rate:.0f} s")
         if not args.run_only:
             from harness.freezethaw.power_law import PerMemberPowerLaw, PowerLawEnsemble
 

@@ -36,7 +36,7 @@ import pandas as pd
 HEAD = Path(__file__).resolve().parents[1]
 FIG3 = ["digits_cnn", "swifthb_mnist_cnn", "nasbench_nlp_wikitext2", "swifthb_mlpf_delphes",
         "cifar10_cudaconvnet_small", "ptb_lstm_small"]
-TIMING = {"seconds", "wall_seconds", "fit_seconds", "predict_seconds", "time_s"}
+TIMING = {"seconds", "wall_seconds", "fit_seconds", "predict_seconds", "time_s", "cpu_seconds"}
 
 
 def workload(name: str, root: Path, out: Path) -> list[str]:

@@ -281,6 +281,7 @@ def to_row(key: str, order: int, instance: str, rec: RunRecord) -> dict[str, Any
     row: dict[str, Any] = {"key": key, "order": order, "instance": instance}
     for k, v in d.items():
         row[k] = json.dumps(v, default=float) if isinstance(v, (dict, list)) else v
+    row["cpu_seconds"] = getattr(rec, "cpu_seconds", None)  # what the cell cost (not part of the record)
     return row
 
 

@@ -31,7 +31,7 @@ def suite_file(tmp_path: Path, algorithms: dict, name: str = "tiny", chunk: int 
 
 
 def data_columns(df: pd.DataFrame) -> pd.DataFrame:
-    return df.drop(columns=["order"]).sort_values("key").reset_index(drop=True)
+    return df.drop(columns=["order", "cpu_seconds"]).sort_values("key").reset_index(drop=True)
 
 
 ALGOS = {"hyperband": {}, "swift": {"d": 5}, "asha": {}}
