@@ -19,10 +19,12 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .config import AlgorithmConfig, is_int_at_least
@@ -308,8 +310,10 @@ def run_suite(suite: Suite, *, backend: str = "sequential", n_jobs: int = -1, sh
         lock.acquire()
     try:
         cells = plan(suite)
-        done = set(read_table(out).get("key", pd.Series(dtype=str)))
-        todo = [(i, k, inst, c) for i, (k, inst, c) in enumerate(cells) if i % n_shards == shard and k not in done]
+        table = read_table(out)
+        done = set(table.get("key", pd.Series(dtype=str)))
+        owner = shard_owners(cells, n_shards, out, table) if n_shards > 1 else [0] * len(cells)
+        todo = [(i, k, inst, c) for i, (k, inst, c) in enumerate(cells) if owner[i] == shard and k not in done]
         if max_cells is not None:
             todo = todo[:max_cells]
         log.info("suite %s: %d cells, %d done, %d to run (shard %d of %d)", suite.name, len(cells), len(done),
@@ -318,6 +322,61 @@ def run_suite(suite: Suite, *, backend: str = "sequential", n_jobs: int = -1, sh
     finally:
         if lock is not None:
             lock.release()
+
+
+def cost_table(table: pd.DataFrame) -> dict[str, float]:
+    """``instance|dataset`` -> median CPU seconds of its cells in a suite's records (those that carry
+    ``cpu_seconds``)."""
+    if table.empty or "cpu_seconds" not in table:
+        return {}
+    t = table[table.cpu_seconds.notna()]
+    return {f"{a}|{d}": float(v) for (a, d), v in t.groupby(["instance", "dataset"]).cpu_seconds.median().items()}
+
+
+def shard_owners(cells: list[tuple[str, str, Cell]], n_shards: int, out: Path, table: pd.DataFrame) -> list[int]:
+    """The shard of every cell, balanced by cost: the costliest cell first to the least-loaded shard (LPT). A
+    cell's cost is the median CPU seconds measured for its (algorithm, dataset) in the suite's records, else its
+    algorithm's median over the datasets measured, else the runner's expected cost in units of the measured
+    seconds. The split is written to ``shard-costs-<n>.json`` in the suite's folder the first time and read from
+    there after, so every shard, started together or resumed later, uses the same one (delete the file, with no
+    shard running, to rebalance from the costs measured since)."""
+    from .runner import expected_cost
+
+    frozen = out / f"shard-costs-{n_shards}.json"
+    costs: dict[str, float] | None = None
+    if frozen.is_file():
+        try:
+            costs = json.loads(frozen.read_text())["costs"]
+        except (OSError, ValueError, KeyError, TypeError):
+            raise ValueError(f"{frozen}: unreadable; delete it (with no shard running) to rebalance") from None
+    if costs is None:
+        costs = cost_table(table)
+        tmp = frozen.with_name(f"{frozen.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps({"n_shards": n_shards, "costs": costs}, indent=0, sort_keys=True))
+        try:  # the first shard to get here puts its file in place (whole: a hard link is atomic); others read it
+            os.link(tmp, frozen)
+        except FileExistsError:
+            costs = json.loads(frozen.read_text())["costs"]
+        finally:
+            tmp.unlink(missing_ok=True)
+    by_algo: dict[str, list[float]] = {}
+    for k, v in costs.items():
+        by_algo.setdefault(k.split("|")[0], []).append(v)
+    algo_cost = {a: float(np.median(v)) for a, v in by_algo.items()}
+    units = [costs[f"{inst}|{c.dataset}"] / expected_cost(c) for _, inst, c in cells if f"{inst}|{c.dataset}" in costs]
+    unit = float(np.median(units)) if units else 1.0
+
+    def cost(inst: str, c: Cell) -> float:
+        return costs.get(f"{inst}|{c.dataset}", algo_cost.get(inst, expected_cost(c) * unit))
+
+    est = [cost(inst, c) for _, inst, c in cells]
+    load = [0.0] * n_shards
+    owner = [0] * len(cells)
+    for i in sorted(range(len(cells)), key=lambda i: (-est[i], i)):
+        s = min(range(n_shards), key=lambda k: (load[k], k))
+        owner[i] = s
+        load[s] += est[i]
+    return owner
 
 
 def _mpi_rank() -> int:

@@ -273,3 +273,37 @@ def test_the_page_shows_what_a_mechanism_could_reach_with_a_perfect_predictor(tm
     assert base == round(table[table.instance == "hyperband"].n_trials.mean())
     assert perfect == round(bounds.n_trials.mean())
     assert dataclasses.replace(main_s).reading == "final"
+
+
+def test_shards_are_balanced_by_measured_cost_and_keep_their_split(tmp_path):
+    """--n-shards: cells go to shards costliest first (LPT) by the CPU seconds measured in the suite's records;
+    the split is frozen in shard-costs-<n>.json, so shards resumed later run the same cells; every cell is run by
+    exactly one shard and the sharded table equals the unsharded one."""
+    import dataclasses
+
+    from harness.bench import cost_table, load_suite, plan, run_suite, shard_owners
+
+    p = tmp_path / "s.yaml"
+    p.write_text(f"name: s\ndatasets: [digits_cnn, swifthb_mnist_cnn]\nalgorithms:\n  hyperband: {{}}\n"
+                 f"  swift: {{d: 4}}\n  fhyperband: {{d: 4}}\nseeds: 3\nout: {tmp_path}/one\n")
+    suite = load_suite(p)
+    whole = run_suite(suite, backend="sequential", progress=False)
+    costs = cost_table(whole)
+    assert len(costs) == 6 and all(v > 0 for v in costs.values())
+    assert costs["fhyperband|digits_cnn"] > costs["hyperband|digits_cnn"]  # f-Hyperband refits SRMs
+    cells = plan(suite)
+    owners = shard_owners(cells, 2, tmp_path / "one", whole)
+    load = [sum(costs[f"{inst}|{c.dataset}"] for (_, inst, c), o in zip(cells, owners, strict=True) if o == s)
+            for s in (0, 1)]
+    assert max(load) <= 0.5 * sum(load) + max(costs.values())  # LPT: within one cell of an even split
+    assert (tmp_path / "one" / "shard-costs-2.json").is_file()
+    assert shard_owners(cells, 2, tmp_path / "one", whole.iloc[:0]) == owners  # frozen: the same split later
+    # run sharded from scratch: each shard's cells once, together the whole table
+    two = dataclasses.replace(suite, out=str(tmp_path / "two"))
+    for k in (0, 1):
+        run_suite(two, backend="sequential", n_shards=2, shard=k, progress=False)
+    from harness.bench import read_table
+
+    sharded = read_table(two.out_dir)
+    assert sorted(sharded.key) == sorted(whole.key)
+    pd.testing.assert_frame_equal(data_columns(sharded), data_columns(whole))
