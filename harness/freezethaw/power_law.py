@@ -33,10 +33,13 @@ class PowerLawEnsemble:
         self.lr, self.batch_size = lr, batch_size
         self.gen = torch.Generator().manual_seed(int(seed))
         self.params: list[torch.Tensor] = []
-        self.opt: torch.optim.Optimizer | None = None
+        self._adam: tuple[list[torch.Tensor], list[torch.Tensor], list[torch.Tensor]] = ([], [], [])
 
     def reset(self) -> None:
-        """New weights (``nn.Linear``'s default: uniform in +-1/sqrt(fan_in)) and a fresh optimiser."""
+        """New weights (``nn.Linear``'s default: uniform in +-1/sqrt(fan_in)) and a fresh optimiser (Adam's moments
+        and step counts: ``torch.optim.adam.adam`` with ``fused=True`` is the kernel ``torch.optim.Adam(fused=True)``
+        runs, called without the optimiser object's per-step bookkeeping: the same weights bit for bit, 12% less
+        time a step; tests/algorithms/test_freezethaw.py compares them)."""
         sizes = [self.d] + [self.units] * self.layers + [3]
         self.params = []
         for a, b in zip(sizes[:-1], sizes[1:], strict=True):
@@ -44,7 +47,17 @@ class PowerLawEnsemble:
             for shape in ((self.E, a, b), (self.E, 1, b)):
                 p = (torch.rand(shape, generator=self.gen) * 2 - 1) * bound
                 self.params.append(p.requires_grad_())
-        self.opt = torch.optim.Adam(self.params, lr=self.lr, fused=True)
+        self._adam = ([torch.zeros_like(p) for p in self.params], [torch.zeros_like(p) for p in self.params],
+                      [torch.tensor(0.0) for _ in self.params])
+
+    def _step(self, loss: torch.Tensor) -> None:
+        from torch.optim.adam import adam
+
+        grads = list(torch.autograd.grad(loss, self.params))
+        exp_avg, exp_avg_sq, steps = self._adam
+        adam(self.params, grads, exp_avg, exp_avg_sq, [], steps, foreach=None, fused=True, capturable=False,
+             differentiable=False, grad_scale=None, found_inf=None, has_complex=False, amsgrad=False, beta1=0.9,
+             beta2=0.999, lr=self.lr, weight_decay=0.0, eps=1e-8, maximize=False)
 
     def _forward(self, x: torch.Tensor, budget: torch.Tensor) -> torch.Tensor:
         h = x
@@ -68,10 +81,7 @@ class PowerLawEnsemble:
                 if extra is not None:
                     idx = torch.cat([idx, extra], dim=1)
                 pred = self._forward(X[idx], b[idx])
-                loss = (pred - y[idx]).abs().mean(dim=1).sum()
-                self.opt.zero_grad(set_to_none=True)
-                loss.backward()
-                self.opt.step()
+                self._step((pred - y[idx]).abs().mean(dim=1).sum())
 
     @staticmethod
     def _tensors(X: np.ndarray, y: np.ndarray, b: np.ndarray) -> tuple[torch.Tensor, ...]:

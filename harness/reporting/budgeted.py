@@ -159,6 +159,30 @@ def ledger_stats(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def cost_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """Per algorithm: CPU seconds a run (median, and the largest) and its share of the suite's CPU time, from the
+    records' ``cpu_seconds`` (absent in records made before they were kept)."""
+    if "cpu_seconds" not in table or table.cpu_seconds.isna().all():
+        return pd.DataFrame()
+    t = table[table.cpu_seconds.notna()]
+    total = float(t.cpu_seconds.sum())
+    rows = [{"algorithm": a, "runs": len(g), "CPU s a run (median)": f"{g.cpu_seconds.median():.2f}",
+             "largest": f"{g.cpu_seconds.max():.1f}", "share of the CPU time": f"{g.cpu_seconds.sum() / total:.3f}"}
+            for a, g in t.groupby("instance", sort=False)]
+    return pd.DataFrame(rows)
+
+
+def clipped_counts(table: pd.DataFrame) -> dict[str, int]:
+    """Per algorithm: proposals outside the space moved into it (surrogate mode; ``extra.clipped_proposals``)."""
+    out: dict[str, int] = {}
+    for a, ex in zip(table.instance, table.extra, strict=True):
+        ex = json.loads(ex) if isinstance(ex, str) else (ex or {})
+        n = sum((ex.get("clipped_proposals") or {}).values())
+        if n:
+            out[a] = out.get(a, 0) + n
+    return out
+
+
 def given_table(suite: Any, algos: list[str]) -> pd.DataFrame:
     """Per algorithm: the settings the suite gave it and the setting that makes it spend the budget."""
     from ..bench import configs
@@ -360,6 +384,12 @@ def write_budgeted(suite: Any, table: pd.DataFrame, path: Path, *, wall_seconds:
         lines += ["## What each algorithm trained (trial ledgers)", "", to_markdown(st), "",
                   "A restarted configuration is one an earlier trial of the same run had trained, started again from "
                   "epoch 1 (`harness replay --ledger` shows a run's ledger).", ""]
+    cost = cost_rows(table)
+    if len(cost):
+        lines += ["## What each algorithm cost", "", to_markdown(cost), "",
+                  f"CPU seconds of the runs on this page, {float(table.cpu_seconds.sum()) / 3600:.2f} CPU-hours in all "
+                  "(measured in each run's process, one BLAS thread). The model-based searchers' time is their "
+                  "libraries' own (SMAC's random forest and acquisition search, Syne Tune's KDE).", ""]
     lines += ["## What each algorithm was given", "",
               to_markdown(given_table(suite, algos)), "",
               "Settings: the suite's, beside each algorithm's defaults (`harness algorithms NAME`). Spends the "
@@ -372,7 +402,16 @@ def write_budgeted(suite: Any, table: pd.DataFrame, path: Path, *, wall_seconds:
         if early:
             lines += ["- **Runs that ended before the budget** (out of configurations to try, or a fixed number of "
                       "trials) keep their incumbent and are read as they ended: " + ", ".join(early) + " of runs."]
-    lines += ["- **Surrogate tasks are model predictions.** The lcbench_* datasets are YAHPO Gym's surrogate of "
+    clipped = clipped_counts(table)
+    if clipped:
+        lines += ["- **Proposals outside the space.** Syne Tune 0.16's KDE maps an integer hyperparameter back over "
+                  "[1, upper] whatever its lower bound, so on the surrogate tasks BOHB proposes e.g. max_units 28 in "
+                  "[64, 1024]; the adapter moves such values into the range and the library is told the configuration "
+                  "evaluated: " + ", ".join(f"`{a}` {n} proposals" for a, n in clipped.items()) + " over all runs."]
+    lines += ["- **A run the budget ended before its algorithm named an incumbent** (random search's single batch, "
+              "an iteration cut at the budget) returns the best configuration it trained to full fidelity, the rule "
+              "of the readings above.",
+              "- **Surrogate tasks are model predictions.** The lcbench_* datasets are YAHPO Gym's surrogate of "
               "LCBench: a win there is a win on the model's landscape. Read the per-family anytime plot.",
               "- **Adapters search the hyperparameters where the suite says so** (`space=hp`, `sampler=tpe`); on "
               "recorded tables a proposal is answered by the nearest pool row no trial of the run has tried (the libraries "

@@ -101,3 +101,30 @@ def test_deep_kernel_gp_posterior_is_the_exact_gp_posterior():
     v = os_ - np.einsum("ij,ij->j", Ks, np.linalg.solve(K, Ks)) + noise
     np.testing.assert_allclose(mean, m, rtol=1e-3, atol=1e-3)
     np.testing.assert_allclose(std, np.sqrt(v), rtol=1e-3, atol=1e-3)
+
+
+def test_the_functional_adam_step_gives_torch_optim_adams_weights_bit_for_bit():
+    """PowerLawEnsemble calls Adam's fused kernel without the optimiser object: after 300 steps (fit and refine,
+    members batched) its weights equal those of torch.optim.Adam(fused=True) driven the usual way."""
+    from harness.freezethaw.power_law import PowerLawEnsemble
+
+    rng = np.random.default_rng(0)
+    X, b = rng.random((300, 6)), rng.integers(1, 21, 300) / 20
+    y = 0.5 + 0.2 * b ** -0.4 + 0.01 * rng.standard_normal(300)
+    ours = PowerLawEnsemble(6, members=3, units=16, seed=4)
+    ours.fit(X[:100], y[:100], b[:100], 12)
+    ours.refine(X, y, b, 3, newest=299)
+
+    ref = PowerLawEnsemble(6, members=3, units=16, seed=4)
+
+    def step(loss):  # the usual way: an optimiser object, zero_grad, backward, step
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+
+    ref.reset()
+    opt = torch.optim.Adam(ref.params, lr=ref.lr, fused=True)
+    ref._step = step
+    ref._epochs(*ref._tensors(X[:100], y[:100], b[:100]), 12, None)
+    ref._epochs(*ref._tensors(X, y, b), 3, 299)
+    assert all(torch.equal(a.detach(), c.detach()) for a, c in zip(ours.params, ref.params, strict=True))
