@@ -13,8 +13,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                                                                   "extrapolation"])
     pr.add_argument("--points", default="400,1000,1800",
                     help="extrapolation: context sizes N (observed points of partial curves), comma-separated")
-    pr.add_argument("--models", default="last_seen,nusvr,dpl,dyhpo",
-                    help="extrapolation: models (last_seen, nusvr, dpl, dyhpo), comma-separated")
+    pr.add_argument("--models", default="last_seen,nusvr,lce,dpl,dyhpo",
+                    help="extrapolation: models (last_seen, nusvr, lce, dpl, dyhpo), comma-separated")
     pr.add_argument("--repeats", type=int, default=10)
     pr.add_argument("--n-train", type=int, default=100)
     pr.add_argument("--budget", default="cheap", help="model search draws: paper (1000), cheap (100), tiny (20), N")

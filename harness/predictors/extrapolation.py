@@ -17,9 +17,11 @@ Models (:data:`MODELS`):
 * ``dpl``: DPL's power-law ensemble (:mod:`harness.freezethaw.power_law`) trained from scratch on the context's
   (hyperparameters, epoch / T, value) points, mean and standard deviation over its 5 members;
 * ``dyhpo``: DyHPO's deep-kernel GP (:mod:`harness.freezethaw.deep_kernel`) trained from scratch on the context's
-  points with the curve before each, queried with the observed prefix as the curve.
-
-Domhan's LCE is left out here: its implementation in :mod:`harness.predictors.lce` predicts the final epoch only.
+  points with the curve before each, queried with the observed prefix as the curve;
+* ``lce``: Domhan's curve extrapolation (:mod:`harness.predictors.lce`, its ``cheap`` MCMC by default), one curve
+  at a time as Domhan's method works (it learns nothing across configurations): each context curve's prefix
+  fitted and its posterior predictive evaluated at every remaining epoch (:meth:`LCEPred.predict_dist_epochs`);
+  a prefix of fewer than 3 points (after LCE's cut of a flat beginning) gets its last value with std 0.25.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ import numpy as np
 
 from ..store import CurveSet
 
-MODELS = ("last_seen", "nusvr", "dpl", "dyhpo")
+MODELS = ("last_seen", "nusvr", "lce", "dpl", "dyhpo")
 POINTS = (400, 1000, 1800)
 
 #: ifBO's Table 1 (device cpu): log-likelihood / MSE at 1000 context points, and fit + predict seconds at 400 /
@@ -80,7 +82,7 @@ def _features(cs: CurveSet, keep: np.ndarray) -> np.ndarray:
 
 
 def evaluate(cs: CurveSet, N: int, model: str, *, seed: int = 0, max_pairs: int = 2000,
-             epochs: dict[str, int] | None = None) -> dict[str, Any]:
+             epochs: dict[str, int] | None = None, lce_fit: str = "cheap") -> dict[str, Any]:
     """One model on one context of ``N`` points: ``mse``, ``ll`` (NaN for point predictions), ``seconds``, and the
     counts of context and target points."""
     if model not in MODELS:
@@ -113,6 +115,16 @@ def evaluate(cs: CurveSet, N: int, model: str, *, seed: int = 0, max_pairs: int 
             svr = NuSVR().fit(F, Y[rows[P[:, 0]], P[:, 2] - 1])
             Q = np.column_stack([X[rows[ti]], te / T, cuts[ti] / T, Y[rows[ti], cuts[ti] - 1]])
             mean = svr.predict(Q)
+    elif model == "lce":
+        from .lce import LCEPred
+
+        means, stds = [], []
+        for i, c in enumerate(cuts):
+            lce = LCEPred(T=T, mode="min", fit=lce_fit, seed=seed + i).fit_bounds(Y)
+            m, s = lce.predict_dist_epochs(Y[rows[i], :c], np.arange(c + 1, T + 1))
+            means.append(m)
+            stds.append(s)
+        mean, std = np.concatenate(means), np.concatenate(stds)
     elif model == "dpl":
         from ..freezethaw.power_law import PowerLawEnsemble
 

@@ -167,7 +167,11 @@ class LCEPred:
         if self.fit != "bma":
             got = self._mcmc(t, u, names, [fits[k][0] for k in names])
             if got is not None:
-                return got
+                chain, P, offs = got
+                wn = chain[:, P + 1:] / chain[:, P + 1:].sum(axis=1, keepdims=True)
+                FT = np.stack([_f(nm, np.array([float(self.T)]), chain[:, offs[k]:offs[k + 1]].T[..., None])[:, 0]
+                               for k, nm in enumerate(names)], axis=1)  # (S, K)
+                return np.sum(wn * FT, axis=1), chain[:, P]
         n = len(u)
         rss = np.array([max(fits[k][1], 1e-12) for k in names])
         k_par = np.array([len(FAMILIES[k]) for k in names])
@@ -180,9 +184,10 @@ class LCEPred:
         return np.array([mean_u]), np.array([math.sqrt(max(var_u, 1e-12))])
 
     def _mcmc(self, t: np.ndarray, u: np.ndarray, names: list[str],
-              theta: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray] | None:
-        """Domhan's posterior sampling of the weighted family combination (None if the start is outside the
-        prior, which the least-squares filter makes rare: the caller falls back to BMA)."""
+              theta: list[np.ndarray]) -> tuple[np.ndarray, int, np.ndarray] | None:
+        """Domhan's posterior sampling of the weighted family combination: the kept samples (parameters of each
+        family at ``offs``, sigma at column ``P``, the weights after it), ``P`` and ``offs``; None if the start is
+        outside the prior, which the least-squares filter makes rare: the caller falls back to BMA."""
         import emcee
 
         sizes = [len(p) for p in theta]
@@ -229,10 +234,41 @@ class LCEPred:
         chain = chain[keep]
         if len(chain) == 0:
             return None
-        wn = chain[:, P + 1:] / chain[:, P + 1:].sum(axis=1, keepdims=True)
-        FT = np.stack([_f(nm, np.array([float(self.T)]), chain[:, offs[k]:offs[k + 1]].T[..., None])[:, 0]
-                       for k, nm in enumerate(names)], axis=1)  # (S, K)
-        return np.sum(wn * FT, axis=1), chain[:, P]
+        return chain, P, offs
+
+    def predict_dist_epochs(self, prefix: np.ndarray, epochs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(mean, std) of the curve at every epoch of ``epochs`` in the metric's units: the posterior predictive of
+        the weighted family combination evaluated there (the MCMC's samples, or the BIC-weighted least-squares
+        fits for ``bma``), for ifBO's extrapolation test. Fewer than 3 observed points or no sane family: the
+        last value seen, std 0.25 (in ``u`` units), as :meth:`posterior` does."""
+        ep = np.asarray(epochs, float)
+        t, u = self._observed(prefix)
+        fits = self._fit_u(t, u) if len(u) >= 3 else {}
+        scale = self.hi - self.lo
+        if not fits:
+            return np.full(len(ep), float(self._from_u(u[-1]))), np.full(len(ep), 0.25 * scale)
+        names = list(fits)
+        got = self._mcmc(t, u, names, [fits[k][0] for k in names]) if self.fit != "bma" else None
+        if got is not None:
+            chain, P, offs = got
+            wn = chain[:, P + 1:] / chain[:, P + 1:].sum(axis=1, keepdims=True)
+            F = np.stack([_f(nm, ep[None, :], chain[:, offs[k]:offs[k + 1]].T[..., None])
+                          for k, nm in enumerate(names)], axis=1)  # (S, K, E)
+            comb = np.einsum("sk,ske->se", wn, F)
+            sigma = chain[:, P]
+            mean_u, var_u = comb.mean(axis=0), np.mean(sigma**2) + comb.var(axis=0)
+        else:
+            n = len(u)
+            rss = np.array([max(fits[k][1], 1e-12) for k in names])
+            k_par = np.array([len(FAMILIES[k]) for k in names])
+            bic = n * np.log(rss / n) + k_par * np.log(n)
+            w = np.exp(-(bic - bic.min()) / 2)
+            w /= w.sum()
+            preds = np.stack([_f(k, ep, fits[k][0]) for k in names])  # (K, E)
+            mean_u = w @ preds
+            var_u = float(w @ (rss / max(n - 1, 1))) + w @ (preds - mean_u) ** 2
+        mean = np.asarray(self._from_u(mean_u), float)
+        return mean, np.sqrt(np.maximum(var_u, 1e-12)) * scale
 
     def predict_dist_curve(self, prefix: np.ndarray) -> tuple[float, float]:
         """(mean, std) of the value at ``T`` in the metric's units (posterior predictive)."""

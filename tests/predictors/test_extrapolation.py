@@ -42,6 +42,9 @@ def test_models_with_uncertainty_score_a_log_likelihood_and_repeat_by_seed():
         assert np.isfinite(a["ll"]) and np.isfinite(a["mse"])
         assert {k: v for k, v in a.items() if k != "seconds"} == {k: v for k, v in b.items() if k != "seconds"}
     assert np.isfinite(evaluate(cs, 80, "nusvr", seed=1)["mse"])
+    a, b = (evaluate(cs, 80, "lce", seed=1, lce_fit="bma") for _ in range(2))  # Domhan's, one curve at a time
+    assert np.isfinite(a["ll"]) and np.isfinite(a["mse"])
+    assert {k: v for k, v in a.items() if k != "seconds"} == {k: v for k, v in b.items() if k != "seconds"}
 
 
 def test_cli_prints_ours_beside_ifbo(tmp_path, capsys):

@@ -49,3 +49,27 @@ def test_lce_mcmc_is_seeded_and_agrees_with_the_cheaper_fits():
         LCEPred(T=30, fit="nuts")
     assert cut_beginning(np.array([0.1, 0.1, 0.1, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95])) == 3
     assert cut_beginning(np.array([0.1, 0.5, 0.6])) == 0
+
+
+def test_lce_predicts_every_remaining_epoch_of_a_curve():
+    """predict_dist_epochs (ifBO's extrapolation test): on a clean pow3 curve the rest of the curve is recovered
+    closely, the value at T agrees with predict_dist_curve (the BMA path: the same formula), and the cheap MCMC
+    gives a finite spread at every epoch."""
+    import numpy as np
+
+    from harness.predictors.lce import LCEPred
+
+    T = 40
+    t = np.arange(1, T + 1)
+    y = 0.9 - 0.6 * t ** -0.7
+    bma = LCEPred(T=T, mode="max", fit="bma").fit_bounds(y[None, :])
+    m, s = bma.predict_dist_epochs(y[:15], np.arange(16, T + 1))
+    assert m.shape == s.shape == (T - 15,)
+    assert np.max(np.abs(m - y[15:])) < 0.01 and np.all(s > 0)
+    mT, sT = bma.predict_dist_curve(y[:15])
+    assert abs(m[-1] - mT) < 1e-12 and abs(s[-1] - sT) < 1e-12
+    mc = LCEPred(T=T, mode="max", fit="cheap", seed=1).fit_bounds(y[None, :])
+    m2, s2 = mc.predict_dist_epochs(y[:15], np.arange(16, T + 1))
+    assert np.max(np.abs(m2 - y[15:])) < 0.03 and np.all(np.isfinite(s2)) and np.all(s2 > 0)
+    short, sd = mc.predict_dist_epochs(y[:2], np.arange(3, T + 1))  # too short to fit: the last value
+    assert np.all(short == y[1]) and np.allclose(sd, 0.25 * (y.max() - y.min()))
