@@ -409,10 +409,12 @@ def _full_run(out: Path) -> tuple[dict[str, Any], dict[str, Any]] | None:
 
 
 def run_leaderboard(out_dir: str | Path, *, quick: bool = False, n_jobs: int = -1, progress: bool = True,
-                    command: str = "harness reproduce leaderboard") -> Path:
+                    command: str = "harness reproduce leaderboard", report_only: bool = False) -> Path:
     """The leaderboard suite (conf/bench/leaderboard.yaml) run like any suite (resumable: the records stay under
     ``<out_dir>/leaderboard/``; shard it with ``harness bench leaderboard --n-shards``), then
-    ``<out_dir>/leaderboard.md``. ``quick``: three datasets of three families, 2 seeds (the CI test)."""
+    ``<out_dir>/leaderboard.md``. ``quick``: three datasets of three families, 2 seeds (the CI test).
+    ``report_only``: the page from the records already there, nothing run (the wall time stated is the last
+    recorded run's)."""
     import dataclasses
 
     from .bench import load_suite, read_table, run_suite
@@ -430,15 +432,19 @@ def run_leaderboard(out_dir: str | Path, *, quick: bool = False, n_jobs: int = -
                                                                        "synetune:BOHB")},
                                     budget=10, read_at=(2, 5, 10))
     state = suite.out_dir / "wall_seconds.json"
-    t0 = time.perf_counter()
-    run_suite(suite, backend="joblib", n_jobs=n_jobs, progress=progress)
-    # the page states the wall time of the run that made it (not a sum over interrupted ones); each run's is kept
-    wall = time.perf_counter() - t0
     try:
         runs = json.loads(state.read_text()).get("runs", []) if state.is_file() else []
     except (OSError, json.JSONDecodeError, AttributeError):
         runs = []
-    state.write_text(json.dumps({"wall_seconds": round(wall, 1), "runs": [*runs, round(wall, 1)]}) + "\n")
+    if report_only:
+        wall = float(runs[-1]) if runs else float("nan")
+    else:
+        t0 = time.perf_counter()
+        run_suite(suite, backend="joblib", n_jobs=n_jobs, progress=progress)
+        # the page states the wall time of the run that made it (not a sum over interrupted ones); each run's is kept
+        wall = time.perf_counter() - t0
+        state.parent.mkdir(parents=True, exist_ok=True)
+        state.write_text(json.dumps({"wall_seconds": round(wall, 1), "runs": [*runs, round(wall, 1)]}) + "\n")
     table = read_table(suite.out_dir)
     from .bench import plan
 
@@ -450,9 +456,11 @@ def run_leaderboard(out_dir: str | Path, *, quick: bool = False, n_jobs: int = -
         if not quick:  # what the predictor-driven mechanisms could reach with a perfect predictor (same protocol)
             bsuite = load_suite("leaderboard_bounds")
             bsuite = dataclasses.replace(bsuite, out=str(out.resolve() / "leaderboard_bounds"))
-            run_suite(bsuite, backend="joblib", n_jobs=n_jobs, progress=progress)
+            if not report_only:
+                run_suite(bsuite, backend="joblib", n_jobs=n_jobs, progress=progress)
             bounds = read_table(bsuite.out_dir)
-            bounds = bounds[bounds.key.isin({k for k, _, _ in plan(bsuite)})]
+            if not bounds.empty:
+                bounds = bounds[bounds.key.isin({k for k, _, _ in plan(bsuite)})]
         return write_budgeted(suite, table, out / "leaderboard.md", wall_seconds=wall, command=command, code=code,
                               planned=len(keys), bounds=bounds)
     return write_leaderboard(suite, table, out / "leaderboard.md", wall_seconds=wall, command=command, code=code)

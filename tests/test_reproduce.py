@@ -125,6 +125,12 @@ def test_quick_leaderboard(tmp_path):
     assert len(pd.read_parquet(records[0])) == n
     state = json.loads((tmp_path / "leaderboard" / "wall_seconds.json").read_text())
     assert len(state["runs"]) == 2 and state["wall_seconds"] == state["runs"][-1]
+    # --report-only: the page from the records there; nothing runs, no run is added to the wall-time record
+    (tmp_path / "leaderboard.md").unlink()
+    assert main(["reproduce", "leaderboard", "--quick", "--report-only", "--out-dir", str(tmp_path), "-q"]) == 0
+    assert "## What not to conclude" in (tmp_path / "leaderboard.md").read_text()
+    assert len(pd.read_parquet(records[0])) == n
+    assert json.loads((tmp_path / "leaderboard" / "wall_seconds.json").read_text()) == state
 
 
 def test_predict_units_are_the_full_runs_rows(shared_curves):

@@ -23,6 +23,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     rp.add_argument("--fresh", action="store_true", help="ignore unit results cached by an earlier run")
     rp.add_argument("--why", help="with a subset of the experiments rebuilt into a full run's folder: the reason, "
                                    "recorded in manifest.json (reruns) and shown in README.md")
+    rp.add_argument("--report-only", action="store_true", help="leaderboard: write the page from the records already "
+                                                               "there (a partial run's page says it is partial)")
     rp.add_argument("--quiet", "-q", action="store_true")
     rp.set_defaults(func=run)
 
@@ -40,7 +42,8 @@ def run(args: argparse.Namespace) -> int:
 
         check_n_jobs(args.jobs)
         path = run_leaderboard(args.out_dir, quick=args.quick, n_jobs=args.jobs, progress=not args.quiet,
-                               command="harness reproduce leaderboard" + (" --quick" if args.quick else ""))
+                               command="harness reproduce leaderboard" + (" --quick" if args.quick else ""),
+                               report_only=args.report_only)
         print(f"wrote {path}")
         names = [n for n in names if n != "leaderboard"]
         if not names:
