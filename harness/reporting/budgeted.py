@@ -402,6 +402,13 @@ def write_budgeted(suite: Any, table: pd.DataFrame, path: Path, *, wall_seconds:
         if early:
             lines += ["- **Runs that ended before the budget** (out of configurations to try, or a fixed number of "
                       "trials) keep their incumbent and are read as they ended: " + ", ".join(early) + " of runs."]
+    small = [d for d in datasets if suite.budget is not None and scales[d]["configs"] <= suite.budget]
+    if small:
+        lines += [f"- **Pools the budget can exhaust.** On {len(small)} of the {len(datasets)} datasets the pool holds "
+                  f"at most {suite.budget:g} configurations, so {suite.budget:g} x T epochs train every one of them to "
+                  "full fidelity: a searcher that never repeats a configuration ends there with the pool's best "
+                  "(regret 0), and the late readings on these datasets say how fast, not whether, the best is "
+                  "found (" + ", ".join(small[:8]) + (", ..." if len(small) > 8 else "") + ")."]
     clipped = clipped_counts(table)
     if clipped:
         lines += ["- **Proposals outside the space.** Syne Tune 0.16's KDE maps an integer hyperparameter back over "
@@ -423,8 +430,10 @@ def write_budgeted(suite: Any, table: pd.DataFrame, path: Path, *, wall_seconds:
               "- Normalised regret compares within a dataset, in units of (median - best); a dataset where every "
               "algorithm finds the optimum adds ties, not evidence.",
               "- **The freeze-thaw methods (`dpl`, `dyhpo`) are not on this board** unless listed above: they refit "
-              "their model after every epoch, and at 100 T one DPL run would cost about an hour of CPU on this machine "
-              "(estimated: 3.9 million training steps at the 1.1 ms measured per step); their protocol is DPL's (1000 epochs, 20 T at T = 50).",
+              "their model on every point seen after every epoch, so their cost grows with the square of the budget: "
+              "a 1000-epoch DPL run is 196,350 training steps and about 4 CPU-minutes here "
+              "(`benchmarks/dpl_speed.py`), a 5,000-epoch one (100 T at T = 50) about 25 times that; their protocol "
+              "is DPL's (1000 epochs, 20 T at T = 50: `conf/bench/dpl_protocol.yaml`).",
               ""]
     path.write_text("\n".join(lines))
     return path
