@@ -91,6 +91,18 @@ def cut_beginning(u: np.ndarray, threshold: float = 0.05, look_ahead: int = 5) -
     return 0
 
 
+def _bic_weights(fits: dict[str, tuple[np.ndarray, float]], n: int) -> tuple[np.ndarray, float]:
+    """BMA over the families' least-squares fits on ``n`` points: BIC weights (in ``fits``' order) and the weighted
+    residual variance."""
+    names = list(fits)
+    rss = np.array([max(fits[k][1], 1e-12) for k in names])
+    k_par = np.array([len(FAMILIES[k]) for k in names])
+    bic = n * np.log(rss / n) + k_par * np.log(n)
+    w = np.exp(-(bic - bic.min()) / 2)
+    w /= w.sum()
+    return w, float(w @ (rss / max(n - 1, 1)))
+
+
 class LCEPred:
     """Extrapolate single curves to epoch ``T``. ``mode``: direction of the recorded metric; ``fit``: one of
     :data:`LCE_FITS` (MCMC ``paper`` / ``cheap``, or the ``bma`` least-squares average)."""
@@ -172,15 +184,10 @@ class LCEPred:
                 FT = np.stack([_f(nm, np.array([float(self.T)]), chain[:, offs[k]:offs[k + 1]].T[..., None])[:, 0]
                                for k, nm in enumerate(names)], axis=1)  # (S, K)
                 return np.sum(wn * FT, axis=1), chain[:, P]
-        n = len(u)
-        rss = np.array([max(fits[k][1], 1e-12) for k in names])
-        k_par = np.array([len(FAMILIES[k]) for k in names])
-        bic = n * np.log(rss / n) + k_par * np.log(n)
-        w = np.exp(-(bic - bic.min()) / 2)
-        w /= w.sum()
+        w, noise = _bic_weights(fits, len(u))
         preds = np.array([float(_f(k, np.array([float(self.T)]), fits[k][0])[0]) for k in names])
         mean_u = float(w @ preds)
-        var_u = float(w @ (rss / max(n - 1, 1))) + float(w @ (preds - mean_u) ** 2)
+        var_u = noise + float(w @ (preds - mean_u) ** 2)
         return np.array([mean_u]), np.array([math.sqrt(max(var_u, 1e-12))])
 
     def _mcmc(self, t: np.ndarray, u: np.ndarray, names: list[str],
@@ -258,15 +265,10 @@ class LCEPred:
             sigma = chain[:, P]
             mean_u, var_u = comb.mean(axis=0), np.mean(sigma**2) + comb.var(axis=0)
         else:
-            n = len(u)
-            rss = np.array([max(fits[k][1], 1e-12) for k in names])
-            k_par = np.array([len(FAMILIES[k]) for k in names])
-            bic = n * np.log(rss / n) + k_par * np.log(n)
-            w = np.exp(-(bic - bic.min()) / 2)
-            w /= w.sum()
+            w, noise = _bic_weights(fits, len(u))
             preds = np.stack([_f(k, ep, fits[k][0]) for k in names])  # (K, E)
             mean_u = w @ preds
-            var_u = float(w @ (rss / max(n - 1, 1))) + w @ (preds - mean_u) ** 2
+            var_u = noise + w @ (preds - mean_u) ** 2
         mean = np.asarray(self._from_u(mean_u), float)
         return mean, np.sqrt(np.maximum(var_u, 1e-12)) * scale
 

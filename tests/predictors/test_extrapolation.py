@@ -55,7 +55,10 @@ def test_cli_prints_ours_beside_ifbo(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "| digits_cnn | 60 | last_seen |" in out and "-11.98 / 0.007" in out
     assert (tmp_path / "extrapolation.csv").is_file()
-    assert main(["predict", "-e", "extrapolation", "-d", "digits_cnn", "--models", "lce"]) == 2
+    assert main(["predict", "-e", "extrapolation", "-d", "digits_cnn", "--models", "lcx"]) == 2  # a typo
+    assert main(["predict", "-e", "extrapolation", "-d", "digits_cnn", "--points", "60", "--models", "lce",
+                 "--repeats", "1", "--out-dir", str(tmp_path), "-q"]) == 0
+    assert "| digits_cnn | 60 | lce |" in capsys.readouterr().out
 
 
 def test_reproduce_extrapolation_quick(tmp_path, shared_curves):
@@ -65,7 +68,7 @@ def test_reproduce_extrapolation_quick(tmp_path, shared_curves):
 
     reproduce(["extrapolation"], tmp_path, quick=True, n_jobs=1, progress=False)
     text = (tmp_path / "extrapolation.md").read_text()
-    for model in ("last_seen", "nusvr", "dpl", "dyhpo"):
+    for model in ("last_seen", "nusvr", "lce", "dpl", "dyhpo"):
         assert f"| taskset_imdb_p32_gru64_avg | 100 | {model} |" in text
     assert "| dyhpo | -0.368 / 0.012 | -0.381 / 0.008 | 16.9 / 59.9 / 166.5 |" in text
 
