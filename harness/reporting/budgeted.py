@@ -402,6 +402,17 @@ def write_budgeted(suite: Any, table: pd.DataFrame, path: Path, *, wall_seconds:
         if early:
             lines += ["- **Runs that ended before the budget** (out of configurations to try, or a fixed number of "
                       "trials) keep their incumbent and are read as they ended: " + ", ".join(early) + " of runs."]
+    if len(st):
+        heavy = [(r["algorithm"], float(r["epochs on restarted configs"])) for _, r in st.iterrows()
+                 if float(r["epochs on restarted configs"]) >= 0.2]
+        if heavy:
+            lines += ["- **Repeated draws of the same pool row.** Algorithms that sample the pool at random draw with "
+                      "replacement, and a row drawn again starts a new trial from epoch 1 on the same recorded curve; at "
+                      f"{suite.budget:g} T on these pools that is most of their budget: "
+                      + ", ".join(f"`{a}` {v:.0%}" for a, v in heavy) + " of trained epochs (the ledger table above). "
+                      "In a continuous space such a draw would be a new configuration; here it learns nothing new. "
+                      "The searchers that never repeat a row (`space=hp`, `sampler=tpe`) run out of rows instead "
+                      "(\"budget spent\"). Their regret gap at the late readings is partly this, not their models."]
     small = [d for d in datasets if suite.budget is not None and scales[d]["configs"] <= suite.budget]
     if small:
         lines += [f"- **Pools the budget can exhaust.** On {len(small)} of the {len(datasets)} datasets the pool holds "
