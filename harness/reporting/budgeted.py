@@ -58,27 +58,52 @@ def observed_scale(cs: Any) -> dict[str, float]:
     return {"best_any": float(low.min()), "median_any": float(np.median(low))}
 
 
+def parsed(field: Any, empty: Any) -> Any:
+    """A record field as the table holds it (JSON text, or already an object; ``empty`` when absent)."""
+    return json.loads(field) if isinstance(field, str) else (field or empty)
+
+
+def _last_within(points: list[tuple[float, float]], epochs: float) -> float:
+    """The value of the last (epochs, value) point at or before ``epochs`` (NaN: none yet)."""
+    v = math.nan
+    for ep, value in points:
+        if ep > epochs:
+            break
+        v = value
+    return v
+
+
 def observed_at(ledger: Any, epochs: float) -> float:
     """The best loss reported to the algorithm at any epoch within ``epochs`` epochs (the ledger's ``observed``
     trace; NaN: nothing reported yet)."""
-    led = json.loads(ledger) if isinstance(ledger, str) else (ledger or {})
-    v = math.nan
-    for ep, loss in led.get("observed", []):
-        if ep > epochs:
-            break
-        v = loss
-    return v
+    return _last_within(parsed(ledger, {}).get("observed", []), epochs)
 
 
 def incumbent_at(anytime: list[Any], epochs: float) -> float:
     """The incumbent's true final value (metric units) after ``epochs`` epochs of a run's anytime trace (NaN:
     none yet)."""
-    v = math.nan
-    for ep, _, value in anytime:
-        if ep > epochs:
-            break
-        v = value
-    return v
+    return _last_within([(ep, value) for ep, _, value in anytime], epochs)
+
+
+def regret_trace(anytime: Any, ledger: Any, sc: dict[str, Any], reading: str) -> tuple[list[tuple[float, float]],
+                                                                                        float]:
+    """A run's incumbent as (epochs, loss above the scale's best) each time it changed, by ``reading`` ("final":
+    the anytime trace's true final values; "observed": the ledger's best values seen), and the scale's span
+    (median - best) that normalises it."""
+    if reading == "final":
+        return ([(ep, sc["sign"] * value - sc["best"]) for ep, _, value in parsed(anytime, [])],
+                sc["median"] - sc["best"])
+    return ([(ep, loss - sc["best_any"]) for ep, loss in parsed(ledger, {}).get("observed", [])],
+            sc["median_any"] - sc["best_any"])
+
+
+def prediction_counts(scores: Any) -> tuple[int, int]:
+    """(predictions acted on, trials they stopped) of one record's ``predictor_scores``."""
+    n = stops = 0
+    for v in parsed(scores, {}).values():
+        n += int(v.get("n", 0))
+        stops += int(v.get("stops", 0))
+    return n, stops
 
 
 def readings(table: pd.DataFrame, scales: dict[str, dict[str, Any]], points: tuple[float, ...],
@@ -89,20 +114,14 @@ def readings(table: pd.DataFrame, scales: dict[str, dict[str, Any]], points: tup
     rows = []
     for rec in table.itertuples(index=False):
         sc = scales[rec.dataset]
-        at = json.loads(rec.anytime) if isinstance(rec.anytime, str) else rec.anytime
-        span = sc["median"] - sc["best"] if reading == "final" else sc["median_any"] - sc["best_any"]
+        trace, span = regret_trace(rec.anytime, getattr(rec, "ledger", None), sc, reading)
         for p in points:
             b = math.ceil(p * sc["T"])
-            if reading == "final":
-                v = incumbent_at(at, b)
-                loss = sc["sign"] * v - sc["best"]
-            else:
-                v = observed_at(getattr(rec, "ledger", None), b)
-                loss = v - sc["best_any"]
+            v = _last_within(trace, b)
             if v != v:
                 nr = NO_INCUMBENT
             else:
-                nr = loss / span if span > 0 else 0.0
+                nr = v / span if span > 0 else 0.0
             rows.append({"dataset": rec.dataset, "algorithm": rec.instance, "seed": rec.seed, "point": p,
                          "norm_regret": nr, "spent": min(rec.epochs, b) / b, "has_incumbent": v == v,
                          "epochs": rec.epochs})
@@ -117,14 +136,10 @@ def acts(table: pd.DataFrame) -> pd.DataFrame:
 
     rows = []
     for (a, d), g in table.groupby(["instance", "dataset"], sort=False):
-        params = json.loads(g.params.iloc[0]) if isinstance(g.params.iloc[0], str) else g.params.iloc[0]
+        params = parsed(g.params.iloc[0], {})
         predictive = "predictor" in params
-        n_pred = stops = 0
-        for s in g.predictor_scores:
-            sc = json.loads(s) if isinstance(s, str) else (s or {})
-            for v in sc.values():
-                n_pred += int(v.get("n", 0))
-                stops += int(v.get("stops", 0))
+        counts = [prediction_counts(s) for s in g.predictor_scores]
+        n_pred, stops = sum(n for n, _ in counts), sum(k for _, k in counts)
         advice = ""
         if predictive and not n_pred:
             try:
@@ -176,8 +191,7 @@ def clipped_counts(table: pd.DataFrame) -> dict[str, int]:
     """Per algorithm: proposals outside the space moved into it (surrogate mode; ``extra.clipped_proposals``)."""
     out: dict[str, int] = {}
     for a, ex in zip(table.instance, table.extra, strict=True):
-        ex = json.loads(ex) if isinstance(ex, str) else (ex or {})
-        n = sum((ex.get("clipped_proposals") or {}).values())
+        n = sum((parsed(ex, {}).get("clipped_proposals") or {}).values())
         if n:
             out[a] = out.get(a, 0) + n
     return out
@@ -211,11 +225,7 @@ def bounds_rows(table: pd.DataFrame, bounds: pd.DataFrame, read: pd.DataFrame, b
     from .bench import iqm_ci
 
     def stops(g: pd.DataFrame) -> float:
-        n = 0
-        for sc in g.predictor_scores:
-            sc = json.loads(sc) if isinstance(sc, str) else (sc or {})
-            n += sum(int(v.get("stops", 0)) for v in sc.values())
-        return n / max(len(g), 1)
+        return sum(prediction_counts(s)[1] for s in g.predictor_scores) / max(len(g), 1)
 
     def iqm(r: pd.DataFrame) -> str:
         m, lo, hi = iqm_ci([x.to_numpy(float) for _, x in r.groupby("dataset").norm_regret])
@@ -463,21 +473,14 @@ def plot_budget_anytime(table: pd.DataFrame, scales: dict[str, dict[str, Any]], 
         sub = table[[fam[d][0] == f for d in table.dataset]]
         for k, (a, g) in enumerate(sub.groupby("instance", sort=False)):
             ys = []
-            traces = g.anytime if reading == "final" else g.get("ledger", pd.Series([None] * len(g)))
-            for ds, at in zip(g.dataset, traces, strict=True):
+            ledgers = g.get("ledger", pd.Series([None] * len(g), index=g.index))
+            for ds, at, led in zip(g.dataset, g.anytime, ledgers, strict=True):
                 sc = scales[ds]
-                if reading == "final":
-                    pts = json.loads(at) if isinstance(at, str) else at
-                    span = sc["median"] - sc["best"]
-                else:
-                    led = json.loads(at) if isinstance(at, str) else (at or {})
-                    pts = [(e, None, v) for e, v in led.get("observed", [])]
-                    span = sc["median_any"] - sc["best_any"]
+                pts, span = regret_trace(at, led, sc, reading)
                 if not pts or not span > 0:
                     continue
                 xs = np.array([p[0] for p in pts]) / sc["T"]
-                vals = np.array([p[2] for p in pts])
-                v = ((sc["sign"] * vals - sc["best"]) if reading == "final" else (vals - sc["best_any"])) / span
+                v = np.array([p[1] for p in pts]) / span
                 y = on_grid(xs, v, grid)
                 ys.append(np.where(np.isnan(y), NO_INCUMBENT, y))
             if not ys:
