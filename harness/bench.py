@@ -36,7 +36,7 @@ from .runner import BACKENDS, Cell, cached_dataset, check_n_jobs, run_cells
 log = logging.getLogger(__name__)
 SUITE_DIR = REPO_ROOT / "conf" / "bench"
 SUITE_KEYS = ("name", "datasets", "algorithms", "settings", "seeds", "accounting", "workers", "cost", "baseline",
-              "out", "chunk", "pad_to", "budget", "read_at", "ledger", "reading")
+              "out", "chunk", "pad_to", "budget", "read_at", "ledger", "reading", "draws")
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,10 @@ class Suite:
     #: scored by its true final value: the harness's rule) or "observed" (the best value reported to the
     #: algorithm at any epoch, scored as it is: DPL's and DyHPO's protocol; needs the ledger)
     reading: str = "final"
+    #: how pool rows are drawn (:data:`harness.sim.DRAWS`): "bracket" (SPEC 0.3's choice: a row can be drawn again in
+    #: a later bracket, a new trial from epoch 1) or "run" (no row drawn twice in a run; the run ends when the pool
+    #: has no unused row left for a draw)
+    draws: str = "bracket"
 
     @property
     def out_dir(self) -> Path:
@@ -147,6 +151,12 @@ def load_suite(spec: str | Path) -> Suite:
                   "epoch, DPL's protocol)")
     if reading == "observed" and not (ledger and budget):
         raise bad("reading", reading, "used with a budget and ledger: true (the observed values are in the ledger)")
+    from .sim import DRAWS
+
+    draws = raw.get("draws", "bracket")
+    if draws not in DRAWS:
+        raise bad("draws", draws, "'bracket' (SPEC 0.3: distinct within a bracket) or 'run' (no pool row drawn twice "
+                  "in a run)")
     pad_to = raw.get("pad_to", {}) or {}
     if not isinstance(pad_to, dict):
         raise bad("pad_to", pad_to, "a mapping dataset -> epochs")
@@ -158,7 +168,7 @@ def load_suite(spec: str | Path) -> Suite:
                   seeds=seeds, accounting=accounting, workers=workers, cost=cost, baseline=baseline,
                   out=str(raw.get("out", "results/bench/{name}")), chunk=chunk, pad_to=dict(pad_to),
                   budget=budget, read_at=tuple(sorted(read_at or ((budget,) if budget else ()))), ledger=ledger,
-                  reading=reading)
+                  reading=reading, draws=draws)
     check_names(suite, path)
     from .metrics import WILCOXON_MIN_PAIRS, min_wilcoxon_p
 
@@ -232,6 +242,8 @@ def cell_key(dataset_hash: str, algorithm: str, cfg: dict[str, Any], cell: Cell,
         what["budget"] = cell.budget
     if cell.ledger:
         what["ledger"] = True
+    if cell.draws != "bracket":
+        what["draws"] = cell.draws
     payload = json.dumps(what, sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()[:20]
 
@@ -261,7 +273,7 @@ def plan(suite: Suite) -> list[tuple[str, str, Cell]]:
                     params = cfg.to_dict() if is_adapter(base) else cfg
                     for s in suite.seeds:
                         cell = Cell(ds, inst, params, seed=s, accounting=acc, workers=w, cost=suite.cost, pad_to=pad,
-                                    budget=budget, ledger=suite.ledger)
+                                    budget=budget, ledger=suite.ledger, draws=suite.draws)
                         out.append((cell_key(h, inst, cfg.to_dict(), cell, versions[inst]), inst, cell))
     return out
 

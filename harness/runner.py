@@ -60,6 +60,7 @@ class Cell:
     pad_to: int | None = None  # extend curves by repeating the last value (replay R > T)
     budget: int | None = None  # epochs: the run ends once they are charged (equal-budget protocol)
     ledger: bool = False  # one entry per trial in the record (metrics.trial_ledger)
+    draws: str = "bracket"  # how pool rows are drawn (harness.sim.DRAWS)
 
 
 _CACHE: dict[tuple[str, str, int | None], CurveSet] = {}
@@ -91,7 +92,7 @@ def run_cell(cell: Cell, curves: CurveSet | None = None) -> RunRecord:
     sched = make_scheduler(cs, cell.algorithm, cell.params)
     try:
         oracle, trace = simulate(cs, sched, seed=cell.seed, accounting=cell.accounting, workers=cell.workers,
-                                 cost=cell.cost, budget=cell.budget)
+                                 cost=cell.cost, budget=cell.budget, draws=cell.draws)
     except Exception as e:  # a user's plug-in failing inside its own code is named, with its traceback
         err = _plugin_error(e, cell)
         if err is None:

@@ -35,6 +35,12 @@ if TYPE_CHECKING:
     from .config import AlgorithmConfig
 
 
+class PoolExhausted(LookupError):
+    """The run asked for a configuration the pool no longer has: with distinct draws over the run
+    (``draws="run"``) every row was drawn or started already, or an adapter that may not restart a row found none
+    untried. The engine ends the run there (its incumbent stands; the record says ``pool_exhausted``)."""
+
+
 class Decision(enum.Enum):
     CONTINUE = "continue"  # keep training towards the job's target epoch
     PAUSE = "pause"  # end this job here; the trial may be resumed later
@@ -71,13 +77,16 @@ class TrialView(Protocol):
         """Epochs charged so far (accounting of the run)."""
 
     def sample(self, n: int) -> list[int]:
-        """Start ``n`` trials of distinct configurations drawn uniformly from the pool."""
+        """Start ``n`` trials of distinct configurations drawn uniformly from the pool (with ``draws="run"``: from
+        the rows no trial of the run has used; :class:`PoolExhausted` when fewer than ``n`` are left)."""
 
     def draw(self) -> int:
-        """Start one trial of a configuration drawn uniformly (with replacement) from the pool."""
+        """Start one trial of a configuration drawn uniformly from the pool (with replacement; with
+        ``draws="run"``: from the rows no trial of the run has used, :class:`PoolExhausted` when none is left)."""
 
     def permutation(self) -> np.ndarray:
-        """A uniformly random order of the pool's rows (from the run's sampling stream)."""
+        """A uniformly random order of the pool's rows (from the run's sampling stream; with ``draws="run"``: of
+        the rows no trial of the run has used)."""
 
     def new_trial(self, config: int) -> int:
         """Start a trial of pool row ``config``."""

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from .hb import ACCOUNTING, stable_top  # noqa: F401  (stable_top: re-exported for old imports)
-from .scheduler import Decision, Job, Scheduler
+from .scheduler import Decision, Job, PoolExhausted, Scheduler
 from .store import CurveSet
 
 log = logging.getLogger(__name__)
@@ -33,6 +33,10 @@ _WARNED: set[tuple[str, int, int]] = set()
 #: surrogate mode: configurations a run may propose outside the pool (their rows are allocated up front, so the
 #: replay loops keep plain array references)
 SURROGATE_CAPACITY = 10_000
+#: how pool rows are drawn (SPEC 0.3): "bracket" (the SPEC's choice: distinct within one ``sample``; a row can be
+#: drawn again later and is then a new trial from epoch 1), "run" (no row drawn twice in a run, as a continuous
+#: space never repeats a configuration; the run ends when the pool has no unused row left for a draw)
+DRAWS = ("bracket", "run")
 
 
 class UnpaidEpochError(LookupError):
@@ -46,10 +50,13 @@ class Oracle:
     curves: CurveSet
     accounting: str = "resume"
     rng: np.random.Generator = field(default_factory=lambda: np.random.default_rng(0))
+    draws: str = "bracket"
 
     def __post_init__(self) -> None:
         if self.accounting not in ACCOUNTING:
             raise ValueError(f"accounting is {self.accounting!r}, but must be one of {ACCOUNTING}")
+        if self.draws not in DRAWS:
+            raise ValueError(f"draws is {self.draws!r}, but must be one of {DRAWS}")
         # the objective as recorded (a view, no copy: a replay adds little memory to the table); losses are
         # sign * y, and +inf where y is not finite (CurveSet.loss() semantics, computed on read)
         self._y = self.curves.curve()
@@ -65,6 +72,14 @@ class Oracle:
         self._draws: list[int] = []
         self._drawn = 0
         self._draw_state: dict[str, Any] | None = None
+        # draws="run": rows any trial of the run started; draws take the next unused rows of one random order of
+        # the pool, made at the first draw (uniform without replacement, whatever rows the algorithm chose itself)
+        self.distinct = self.draws == "run"
+        self._used = np.zeros(self.n_configs, dtype=bool) if self.distinct else None
+        self._order: list[int] | None = None
+        self._pos = 0
+        self.rows_restarted = 0  # trials started on a row an earlier trial had used (draws="run": the algorithm's own)
+        self.pool_exhausted = False
         # surrogate mode (a surrogate benchmark): configurations proposed outside the pool get rows n_configs, ...
         # of an enlarged table; sampling (draw, sample, permutation) stays over the pool
         self.surrogate = self.curves.surrogate
@@ -132,22 +147,53 @@ class Oracle:
         return str(self.curves.ids[row]) if row < self.n_configs else f"proposed_{row - self.n_configs}"
 
     def record_extra(self) -> dict[str, Any]:
-        """What a run record says of the mode: nothing on a recorded table; on a surrogate benchmark, that its values
-        are model predictions and every configuration proposed outside the pool (evaluated as proposed)."""
+        """What a run record says of the mode: nothing on a recorded table drawn per bracket; with distinct draws
+        over the run, that, whether the pool ran out, and how many trials the algorithm itself started on a row
+        used before; on a surrogate benchmark, that its values are model predictions and every configuration
+        proposed outside the pool (evaluated as proposed)."""
+        out: dict[str, Any] = {}
+        if self.distinct:
+            out = {"draws": "run", "pool_exhausted": self.pool_exhausted, "rows_restarted": self.rows_restarted}
         if self.surrogate is None:
-            return {}
-        return {"dataset_kind": "surrogate", "surrogate": self.surrogate.description,
+            return out
+        return {**out, "dataset_kind": "surrogate", "surrogate": self.surrogate.description,
                 "mode": "surrogate" if self.proposed else "pool", "proposed": len(self.proposed),
                 "proposed_configs": self.proposed}
 
     # --- trials ----------------------------------------------------------------------------
     def new_trial(self, config: int) -> int:
+        if self.distinct and config < self.n_configs:
+            if self._used[config]:
+                self.rows_restarted += 1
+            self._used[config] = True
         self.trial_config.append(int(config))
         self.trained.append(0)
         return len(self.trial_config) - 1
 
+    def unused(self, n: int | None) -> list[int]:
+        """draws="run": the next ``n`` (None: all) rows of the run's random order that no trial has used, in that
+        order; :class:`PoolExhausted` (and ``pool_exhausted`` set) when fewer than ``n`` are left."""
+        if self._order is None:
+            self._order = self.rng.permutation(self.n_configs).tolist()
+        order, used = self._order, self._used
+        while self._pos < len(order) and used[order[self._pos]]:
+            self._pos += 1
+        if n == 1 and self._pos < len(order):
+            return [order[self._pos]]
+        rows = [r for r in order[self._pos:] if not used[r]]
+        if n is None:
+            return rows
+        if len(rows) < n:
+            self.pool_exhausted = True
+            raise PoolExhausted(f"{self.curves.name}: a draw of {n} configurations, but {len(rows)} of the pool's "
+                                f"{self.n_configs} are unused (draws=run)")
+        return rows[:n]
+
     def draw_config(self) -> int:
-        """A pool row drawn uniformly (with replacement), as ``int(rng.integers(n_configs))`` would give it."""
+        """A pool row drawn uniformly (with replacement), as ``int(rng.integers(n_configs))`` would give it; with
+        draws="run", an unused one."""
+        if self.distinct:
+            return self.unused(1)[0]
         if self._drawn >= len(self._draws):
             size = min(1024, 16 + 2 * len(self._draws))  # blocks grow: few draws waste little
             self._draw_state = self.rng.bit_generator.state
@@ -167,7 +213,12 @@ class Oracle:
             self._draws, self._drawn = [], 0
 
     def sample(self, n: int) -> list[int]:
-        """``n`` new trials of uniformly drawn distinct configs (SPEC 0.3)."""
+        """``n`` new trials of uniformly drawn distinct configs (SPEC 0.3; with draws="run", unused ones)."""
+        if self.distinct:
+            first = len(self.trial_config)
+            for row in self.unused(n):
+                self.new_trial(row)
+            return list(range(first, first + n))
         if self._draws:
             self.sync_rng()
         if n > self.n_configs:
@@ -267,6 +318,8 @@ class ReplayView:
 
     def permutation(self) -> np.ndarray:
         o = self.__oracle
+        if o.distinct:
+            return np.array(o.unused(None), dtype=np.intp)
         o.sync_rng()
         return o.rng.permutation(o.n_configs)
 
@@ -360,6 +413,7 @@ def simulate(
     cost: str = "epochs",
     max_jobs: int = 10_000_000,
     budget: int | None = None,
+    draws: str = "bracket",
 ) -> tuple[Oracle, Trace]:
     """Run ``scheduler`` over the recorded ``curves`` on ``workers`` simulated workers.
 
@@ -371,6 +425,10 @@ def simulate(
     ``cost`` is "epochs" (each epoch takes one time unit), "seconds" or "cpu_seconds" (recorded per-epoch wall or
     process CPU seconds;
     needs ``curves.epoch_seconds``; missing values count as the config's median epoch time).
+
+    ``draws`` (:data:`DRAWS`): "bracket" (SPEC 0.3's choice) or "run" (no pool row drawn twice in the run; the run
+    ends at the first draw the pool cannot answer, and jobs still running on other workers end uncharged, as at
+    the budget).
     """
     if workers < 1:
         raise ValueError(f"workers is {workers}, but must be >= 1")
@@ -378,7 +436,7 @@ def simulate(
         raise ValueError(f"budget is {budget!r}, but must be a number of epochs >= 1 (or None: no budget)")
     # two independent streams (SPEC 0.3): configuration sampling, and the algorithm's own randomness
     sample_rng, algo_rng = np.random.default_rng([seed, 0]), np.random.default_rng([seed, 1])
-    oracle = Oracle(curves, accounting=accounting, rng=sample_rng)
+    oracle = Oracle(curves, accounting=accounting, rng=sample_rng, draws=draws)
     if cost == "epochs":
         cum = None
     elif cost in ("seconds", "cpu_seconds"):
@@ -399,12 +457,17 @@ def simulate(
     observed: list[tuple[int, float]] = []
     stopped: set[int] = set()
     cap = budget if budget is not None else _NO_BUDGET
+    now = busy = 0.0
     try:
-        scheduler.start(ReplayView(oracle), algo_rng)
+        try:
+            scheduler.start(ReplayView(oracle), algo_rng)
+        except PoolExhausted:  # drew more than the pool holds at its start (draws="run"): the run ends at once
+            oracle.pool_exhausted = True
+            workers = 0
         if workers == 1:
             now, busy = _run_single_worker(oracle, scheduler, accounting, cum, reached, max_jobs, stopped, cap,
                                            observed)
-        else:
+        elif workers:
             now, busy = _run_event_heap(oracle, scheduler, accounting, workers, cum, reached, max_jobs, stopped, cap,
                                         observed)
     finally:
@@ -471,136 +534,139 @@ def _run_single_worker(oracle: Oracle, scheduler: Scheduler, accounting: str, cu
     name = scheduler.name
     loss_of, on_result = oracle.loss_of, scheduler.on_result
     CONTINUE, PAUSE, STOP = Decision.CONTINUE, Decision.PAUSE, Decision.STOP
-    while not scheduler.finished and oracle.epochs_used < budget:
-        uniform = take() if take is not None else None
-        if uniform is not None:
-            trials, target = uniform
-            if not 1 <= target <= n_epochs:
-                oracle._check_epoch(target)
-            started += len(trials)
-            if started > max_jobs:
-                raise RuntimeError(f"{name}: more than {max_jobs} jobs; scheduler does not terminate")
-            cfgs = np.fromiter(map(trial_config.__getitem__, trials), np.intp, len(trials))
-            values = oracle.losses(cfgs, target)
-            used = oracle.epochs_used
-            top = target >= max_epoch
-            if stopped and not stopped.isdisjoint(trials):
-                t = next(t for t in trials if t in stopped)
-                raise RuntimeError(f"{name}: suggested trial {t}, which was stopped (STOP is final)")
-            if budget != _NO_BUDGET and used + target * len(trials) > budget:
-                # the batch may cross the budget: its jobs one by one, and the run ends at the one that crosses it
-                now = _run_uniform_to_budget(oracle, trials, cfgs.tolist(), values.tolist(), target, top, resume,
-                                             cum, reached, reached_set, now, budget, observed)
-                seen = observed[-1][1] if observed else seen
-                if oracle.epochs_used >= budget:
-                    break
+    try:
+        while not scheduler.finished and oracle.epochs_used < budget:
+            uniform = take() if take is not None else None
+            if uniform is not None:
+                trials, target = uniform
+                if not 1 <= target <= n_epochs:
+                    oracle._check_epoch(target)
+                started += len(trials)
+                if started > max_jobs:
+                    raise RuntimeError(f"{name}: more than {max_jobs} jobs; scheduler does not terminate")
+                cfgs = np.fromiter(map(trial_config.__getitem__, trials), np.intp, len(trials))
+                values = oracle.losses(cfgs, target)
+                used = oracle.epochs_used
+                top = target >= max_epoch
+                if stopped and not stopped.isdisjoint(trials):
+                    t = next(t for t in trials if t in stopped)
+                    raise RuntimeError(f"{name}: suggested trial {t}, which was stopped (STOP is final)")
+                if budget != _NO_BUDGET and used + target * len(trials) > budget:
+                    # the batch may cross the budget: its jobs one by one, and the run ends at the one that crosses it
+                    now = _run_uniform_to_budget(oracle, trials, cfgs.tolist(), values.tolist(), target, top, resume,
+                                                 cum, reached, reached_set, now, budget, observed)
+                    seen = observed[-1][1] if observed else seen
+                    if oracle.epochs_used >= budget:
+                        break
+                    scheduler.finish_uniform(trials, target, values)
+                    continue
+                if cum is None and not top:
+                    # nothing is recorded per trial: only the charges (one epoch takes one time unit), and the best
+                    # value reported if it improves (at the epochs charged up to its trial)
+                    if float(np.min(values, initial=math.inf, where=np.isfinite(values))) < seen:
+                        seen = _observe_batch(values, trials, trained, target, resume, used, seen, observed)
+                    d = 0 if resume else target * len(trials)
+                    for t in trials:
+                        b = trained[t]
+                        if b < target:
+                            if resume:
+                                d += target - b
+                            trained[t] = target
+                    used += d
+                    now += d
+                else:
+                    for t, c, v in zip(trials, cfgs.tolist(), values.tolist()):  # noqa: B905 (equal lengths)
+                        begin = trained[t] if resume else 0
+                        if begin < target:
+                            used += target - begin
+                            if cum is None:
+                                now += target - begin
+                            else:
+                                now += float(cum[c, target] - cum[c, begin])
+                            if target > trained[t]:
+                                trained[t] = target
+                        if top and t not in reached_set:
+                            reached_set.add(t)
+                            reached.append((t, used, now, v))
+                        if v < seen:
+                            seen = v
+                            observed.append((used, v))
+                oracle.epochs_used = used
                 scheduler.finish_uniform(trials, target, values)
                 continue
-            if cum is None and not top:
-                # nothing is recorded per trial: only the charges (one epoch takes one time unit), and the best
-                # value reported if it improves (at the epochs charged up to its trial)
-                if float(np.min(values, initial=math.inf, where=np.isfinite(values))) < seen:
-                    seen = _observe_batch(values, trials, trained, target, resume, used, seen, observed)
-                d = 0 if resume else target * len(trials)
-                for t in trials:
-                    b = trained[t]
-                    if b < target:
-                        if resume:
-                            d += target - b
-                        trained[t] = target
-                used += d
-                now += d
-            else:
-                for t, c, v in zip(trials, cfgs.tolist(), values.tolist()):  # noqa: B905 (equal lengths)
-                    begin = trained[t] if resume else 0
-                    if begin < target:
-                        used += target - begin
-                        if cum is None:
-                            now += target - begin
-                        else:
-                            now += float(cum[c, target] - cum[c, begin])
-                        if target > trained[t]:
-                            trained[t] = target
-                    if top and t not in reached_set:
-                        reached_set.add(t)
-                        reached.append((t, used, now, v))
-                    if v < seen:
-                        seen = v
-                        observed.append((used, v))
-            oracle.epochs_used = used
-            scheduler.finish_uniform(trials, target, values)
-            continue
-        checkpointed = take_checkpointed() if take_checkpointed is not None else None
-        if checkpointed is not None:
-            started += len(checkpointed[0])
+            checkpointed = take_checkpointed() if take_checkpointed is not None else None
+            if checkpointed is not None:
+                started += len(checkpointed[0])
+                if started > max_jobs:
+                    raise RuntimeError(f"{name}: more than {max_jobs} jobs; scheduler does not terminate")
+                now = _run_checkpointed(oracle, scheduler, checkpointed, resume, cum, reached, reached_set, stopped, now,
+                                        budget, observed)
+                seen = observed[-1][1] if observed else seen
+                continue
+            job = scheduler.suggest()
+            if job is None:
+                if scheduler.finished:
+                    break
+                raise RuntimeError(f"{name}: no job running and suggest() returned None (deadlock)")
+            try:
+                t, target, report_at, every_epoch = job
+            except (TypeError, ValueError):
+                raise _bad_job(name, job) from None
+            if not 1 <= target <= n_epochs:
+                oracle._check_epoch(target)
+            if t in stopped:
+                raise RuntimeError(f"{name}: suggested trial {t}, which was stopped (STOP is final)")
+            started += 1
             if started > max_jobs:
                 raise RuntimeError(f"{name}: more than {max_jobs} jobs; scheduler does not terminate")
-            now = _run_checkpointed(oracle, scheduler, checkpointed, resume, cum, reached, reached_set, stopped, now,
-                                    budget, observed)
-            seen = observed[-1][1] if observed else seen
-            continue
-        job = scheduler.suggest()
-        if job is None:
-            if scheduler.finished:
-                break
-            raise RuntimeError(f"{name}: no job running and suggest() returned None (deadlock)")
-        try:
-            t, target, report_at, every_epoch = job
-        except (TypeError, ValueError):
-            raise _bad_job(name, job) from None
-        if not 1 <= target <= n_epochs:
-            oracle._check_epoch(target)
-        if t in stopped:
-            raise RuntimeError(f"{name}: suggested trial {t}, which was stopped (STOP is final)")
-        started += 1
-        if started > max_jobs:
-            raise RuntimeError(f"{name}: more than {max_jobs} jobs; scheduler does not terminate")
-        config = trial_config[t]
-        begin = trained[t] if resume else 0
-        if begin > target:
-            begin = target
-        if not report_at and not every_epoch:  # one report, at the target (ASHA's jobs)
-            if target > begin:
-                now += (target - begin) if cum is None else float(cum[config, target] - cum[config, begin])
-                oracle.epochs_used += target - begin
-                if target > trained[t]:
-                    trained[t] = target
-            value = loss_of(config, target)
-            if target >= max_epoch and t not in reached_set:
-                reached_set.add(t)
-                reached.append((t, oracle.epochs_used, now, value))
-            if value < seen:
-                seen = value
-                observed.append((oracle.epochs_used, value))
-            decision = on_result(t, target, value)
-            if decision is not CONTINUE:
-                if decision is STOP:
-                    stopped.add(t)
-                elif decision is not PAUSE:
-                    raise _bad_decision(name, decision)
-            continue
-        while True:
-            epoch = target if begin >= target else _next_report(job, begin)
-            if epoch > begin:
-                now += (epoch - begin) if cum is None else float(cum[config, epoch] - cum[config, begin])
-                oracle.epochs_used += epoch - begin
-            if epoch > trained[t]:
-                trained[t] = epoch
-            value = oracle.loss_of(config, epoch)
-            if epoch >= max_epoch and t not in reached_set:
-                reached_set.add(t)
-                reached.append((t, oracle.epochs_used, now, value))
-            if value < seen:
-                seen = value
-                observed.append((oracle.epochs_used, value))
-            decision = scheduler.on_result(t, epoch, value)
-            if epoch >= target or decision is not CONTINUE or oracle.epochs_used >= budget:
-                if decision is STOP:
-                    stopped.add(t)
-                elif decision is not CONTINUE and decision is not PAUSE:
-                    raise _bad_decision(name, decision)
-                break
-            begin = epoch
+            config = trial_config[t]
+            begin = trained[t] if resume else 0
+            if begin > target:
+                begin = target
+            if not report_at and not every_epoch:  # one report, at the target (ASHA's jobs)
+                if target > begin:
+                    now += (target - begin) if cum is None else float(cum[config, target] - cum[config, begin])
+                    oracle.epochs_used += target - begin
+                    if target > trained[t]:
+                        trained[t] = target
+                value = loss_of(config, target)
+                if target >= max_epoch and t not in reached_set:
+                    reached_set.add(t)
+                    reached.append((t, oracle.epochs_used, now, value))
+                if value < seen:
+                    seen = value
+                    observed.append((oracle.epochs_used, value))
+                decision = on_result(t, target, value)
+                if decision is not CONTINUE:
+                    if decision is STOP:
+                        stopped.add(t)
+                    elif decision is not PAUSE:
+                        raise _bad_decision(name, decision)
+                continue
+            while True:
+                epoch = target if begin >= target else _next_report(job, begin)
+                if epoch > begin:
+                    now += (epoch - begin) if cum is None else float(cum[config, epoch] - cum[config, begin])
+                    oracle.epochs_used += epoch - begin
+                if epoch > trained[t]:
+                    trained[t] = epoch
+                value = oracle.loss_of(config, epoch)
+                if epoch >= max_epoch and t not in reached_set:
+                    reached_set.add(t)
+                    reached.append((t, oracle.epochs_used, now, value))
+                if value < seen:
+                    seen = value
+                    observed.append((oracle.epochs_used, value))
+                decision = scheduler.on_result(t, epoch, value)
+                if epoch >= target or decision is not CONTINUE or oracle.epochs_used >= budget:
+                    if decision is STOP:
+                        stopped.add(t)
+                    elif decision is not CONTINUE and decision is not PAUSE:
+                        raise _bad_decision(name, decision)
+                    break
+                begin = epoch
+    except PoolExhausted:  # the pool has no unused row left for a draw (draws="run"): the run ends here
+        oracle.pool_exhausted = True
     return now, now
 
 
@@ -729,59 +795,62 @@ def _run_event_heap(oracle: Oracle, scheduler: Scheduler, accounting: str, worke
             return float(b - a)
         return float(cum[config, b] - cum[config, a])
 
-    while oracle.epochs_used < budget:  # at the budget, jobs still running are ended uncharged
-        while free and not scheduler.finished:
-            job = scheduler.suggest()
-            if job is None:
-                break
-            if not isinstance(job, Job):
-                raise _bad_job(scheduler.name, job)
-            oracle._check_epoch(job.epoch)
-            if job.trial in stopped:
-                raise RuntimeError(f"{scheduler.name}: suggested trial {job.trial}, which was stopped (STOP is final)")
-            if any(j.trial == job.trial for j, _, _ in slots.values()):
-                raise RuntimeError(f"{scheduler.name}: suggested trial {job.trial} while a job of it is running")
-            started += 1
-            if started > max_jobs:
-                raise RuntimeError(f"{scheduler.name}: more than {max_jobs} jobs; scheduler does not terminate")
-            w = free.pop()
-            begin = oracle.trained[job.trial] if accounting == "resume" else 0
-            begin = min(begin, job.epoch)
-            stop = _next_report(job, begin) if begin < job.epoch else job.epoch
-            dt = duration(oracle.trial_config[job.trial], begin, stop)
-            slots[w] = (job, begin, stop)
-            busy += dt
-            heapq.heappush(heap, (now + dt, seq, w))
-            seq += 1
-        if not heap:
-            if scheduler.finished:
-                break
-            raise RuntimeError(f"{scheduler.name}: no job running and suggest() returned None (deadlock)")
-        t, _, w = heapq.heappop(heap)
-        now = t
-        job, begin, epoch = slots[w]
-        config = oracle.trial_config[job.trial]
-        oracle.charge(job.trial, begin, epoch)
-        loss = oracle.loss_of(config, epoch)
-        if epoch >= max_epoch and job.trial not in reached_set:
-            reached_set.add(job.trial)
-            reached.append((job.trial, oracle.epochs_used, now, loss))
-        if loss < seen:
-            seen = loss
-            observed.append((oracle.epochs_used, loss))
-        decision = scheduler.on_result(job.trial, epoch, loss)
-        if decision is not Decision.CONTINUE and decision is not Decision.STOP and decision is not Decision.PAUSE:
-            raise _bad_decision(scheduler.name, decision)
-        if epoch < job.epoch and decision is Decision.CONTINUE:
-            stop = _next_report(job, epoch)
-            slots[w] = (job, epoch, stop)
-            dt = duration(config, epoch, stop)
-            busy += dt
-            heapq.heappush(heap, (now + dt, seq, w))
-            seq += 1
-        else:
-            if decision is Decision.STOP:
-                stopped.add(job.trial)
-            del slots[w]
-            free.append(w)
+    try:
+        while oracle.epochs_used < budget:  # at the budget, jobs still running are ended uncharged
+            while free and not scheduler.finished:
+                job = scheduler.suggest()
+                if job is None:
+                    break
+                if not isinstance(job, Job):
+                    raise _bad_job(scheduler.name, job)
+                oracle._check_epoch(job.epoch)
+                if job.trial in stopped:
+                    raise RuntimeError(f"{scheduler.name}: suggested trial {job.trial}, which was stopped (STOP is final)")
+                if any(j.trial == job.trial for j, _, _ in slots.values()):
+                    raise RuntimeError(f"{scheduler.name}: suggested trial {job.trial} while a job of it is running")
+                started += 1
+                if started > max_jobs:
+                    raise RuntimeError(f"{scheduler.name}: more than {max_jobs} jobs; scheduler does not terminate")
+                w = free.pop()
+                begin = oracle.trained[job.trial] if accounting == "resume" else 0
+                begin = min(begin, job.epoch)
+                stop = _next_report(job, begin) if begin < job.epoch else job.epoch
+                dt = duration(oracle.trial_config[job.trial], begin, stop)
+                slots[w] = (job, begin, stop)
+                busy += dt
+                heapq.heappush(heap, (now + dt, seq, w))
+                seq += 1
+            if not heap:
+                if scheduler.finished:
+                    break
+                raise RuntimeError(f"{scheduler.name}: no job running and suggest() returned None (deadlock)")
+            t, _, w = heapq.heappop(heap)
+            now = t
+            job, begin, epoch = slots[w]
+            config = oracle.trial_config[job.trial]
+            oracle.charge(job.trial, begin, epoch)
+            loss = oracle.loss_of(config, epoch)
+            if epoch >= max_epoch and job.trial not in reached_set:
+                reached_set.add(job.trial)
+                reached.append((job.trial, oracle.epochs_used, now, loss))
+            if loss < seen:
+                seen = loss
+                observed.append((oracle.epochs_used, loss))
+            decision = scheduler.on_result(job.trial, epoch, loss)
+            if decision is not Decision.CONTINUE and decision is not Decision.STOP and decision is not Decision.PAUSE:
+                raise _bad_decision(scheduler.name, decision)
+            if epoch < job.epoch and decision is Decision.CONTINUE:
+                stop = _next_report(job, epoch)
+                slots[w] = (job, epoch, stop)
+                dt = duration(config, epoch, stop)
+                busy += dt
+                heapq.heappush(heap, (now + dt, seq, w))
+                seq += 1
+            else:
+                if decision is Decision.STOP:
+                    stopped.add(job.trial)
+                del slots[w]
+                free.append(w)
+    except PoolExhausted:  # the pool has no unused row left for a draw (draws="run"): the run ends here
+        oracle.pool_exhausted = True
     return now, busy

@@ -12,7 +12,7 @@ import numpy as np
 from ..algorithms.hyperband import BudgetConfig, resolve_R
 from ..config import ConfigError, setting
 from ..hb import hyperband_epochs
-from ..scheduler import Scheduler, TrialView
+from ..scheduler import PoolExhausted, Scheduler, TrialView
 
 
 @dataclasses.dataclass(frozen=True)
@@ -121,11 +121,6 @@ class ExternalScheduler(Scheduler):
             out["nearest_distance_max"] = float(np.max(self.distances))
             out["nearest_distances"] = self.distances
         return out
-
-
-class PoolExhausted(LookupError):
-    """Every pool row was tried and the adapter may not restart one (``repeat_rows=false``): the run ends, as when
-    a library runs out of configurations itself."""
 
 
 class NearestRow:

@@ -25,7 +25,7 @@ from ..hb import asha_rungs, hyperband_epochs, quantile
 from ..predictors.finite import fit_finite, predict_finite
 from ..scheduler import Decision, Job, Scheduler, TrialView
 from .hyperband import BudgetConfig, resolve_R
-from .swift import PredictorSettings
+from .swift import ORACLE, PredictorSettings
 
 __all__ = ["ASHA", "SwiftASHA", "asha_rungs"]
 
@@ -176,7 +176,9 @@ class SwiftASHA(ASHA):
         if epoch < r_next:  # the decision point
             key = (r_next, epoch)
             done = self.results[k]
-            if key not in self.models and len(done) >= self.d:
+            if key not in self.models and len(done) >= self.d and self.predictor == ORACLE:
+                self.models[key] = ORACLE  # the same warm-up as a real predictor, then the recorded truth
+            elif key not in self.models and len(done) >= self.d:
                 ts = list(done)
                 X = self.view.prefixes(ts, epoch)
                 y = np.array([self.view.value(t, r_next) for t in ts])
@@ -185,7 +187,9 @@ class SwiftASHA(ASHA):
                     self.models[key] = model
             if key in self.models:
                 thr = quantile(done.values(), self.q)
-                pred = float(predict_finite(self.models[key], self.view.prefixes([trial], epoch), math.inf)[0])
+                model = self.models[key]
+                pred = self.view.hindsight(trial, r_next) if model is ORACLE else \
+                    float(predict_finite(model, self.view.prefixes([trial], epoch), math.inf)[0])
                 self.decisions.append({"trial": trial, "epoch": epoch, "target": r_next, "mean": pred,
                                        "threshold": thr, "decision": "pause" if pred >= thr else "continue"})
                 if pred >= thr:

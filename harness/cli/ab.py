@@ -59,7 +59,8 @@ def run(args: argparse.Namespace) -> int:
             logging.getLogger("harness").warning(msg)
     out = 0
     for acc in accountings(args):
-        cells = [Cell(args.dataset, n, configs[n], s, acc, args.workers, args.cost, args.nan_policy, args.pad_to)
+        cells = [Cell(args.dataset, n, configs[n], s, acc, args.workers, args.cost, args.nan_policy, args.pad_to,
+                      draws=args.draws)
                  for n in (a_name, b_name) for s in seeds]
         path = None
         if args.out:

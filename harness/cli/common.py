@@ -26,6 +26,9 @@ def add_run_options(r: argparse.ArgumentParser, *, default_seeds: str = "0-9") -
     r.add_argument("--seeds", default=default_seeds, help=f"e.g. 0-9, 1,3,5 or 4 (default {default_seeds})")
     r.add_argument("--accounting", default="resume", choices=["resume", "scratch", "both"],
                    help="resume: a promoted trial continues from its last epoch; scratch: it retrains from epoch 1")
+    r.add_argument("--draws", default="bracket", choices=["bracket", "run"],
+                   help="pool rows: bracket (SPEC 0.3: distinct within a bracket, a row drawn again later is a new "
+                        "trial from epoch 1) or run (no row drawn twice in a run; the run ends when none is left)")
     r.add_argument("--workers", type=int, default=1, help="simulated parallel workers")
     r.add_argument("--cost", default="epochs", choices=["epochs", "seconds", "cpu_seconds"],
                    help="simulated time of an epoch: 1 unit, the recorded wall seconds, or the recorded CPU seconds "

@@ -145,7 +145,7 @@ def make_cells(args: argparse.Namespace, algorithms: list[str], configs: dict[st
     params = {a: configs[a].to_dict() if is_adapter(a.split("@")[0]) else configs[a] for a in algorithms}
     return [Cell(dataset=args.dataset, algorithm=a, params=params[a], seed=s, accounting=acc, workers=args.workers,
                  cost=args.cost, nan_policy=args.nan_policy, pad_to=args.pad_to, budget=budget,
-                 ledger=bool(getattr(args, "ledger", False)))
+                 ledger=bool(getattr(args, "ledger", False)), draws=getattr(args, "draws", "bracket"))
             for acc in accountings(args) for a in algorithms for s in seeds]
 
 
