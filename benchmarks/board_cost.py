@@ -24,38 +24,28 @@ def main() -> int:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     import numpy as np
 
-    from harness.bench import cost_table, load_suite, plan, read_table
+    from harness.bench import cell_costs, cost_table, load_suite, planned_records
 
-    table = read_table(Path(args.records))
-    if table.empty or "cpu_seconds" not in table or table.cpu_seconds.isna().all():
-        print(f"{args.records}: no records with cpu_seconds")
-        return 2
     suite = load_suite(args.suite)
-    cells = plan(suite)
-    keys = {k for k, _, _ in cells}
-    table = table[table.key.isin(keys) & table.cpu_seconds.notna()]
-    costs = cost_table(table)
-    by_algo: dict[str, list[float]] = {}
-    for k, v in costs.items():
-        by_algo.setdefault(k.split("|")[0], []).append(v)
+    table, cells = planned_records(suite, Path(args.records))
+    if table.empty or "cpu_seconds" not in table or table.cpu_seconds.isna().all():
+        print(f"{args.records}: no records of suite {args.suite} at this code version with cpu_seconds")
+        return 2
+    table = table[table.cpu_seconds.notna()]
     done = dict(zip(table.key, table.cpu_seconds, strict=True))
-    est, missing = [], 0
-    per_algo: dict[str, float] = {}
-    for k, inst, c in cells:
-        if k in done:
-            s = float(done[k])
-        else:
-            missing += 1
-            s = costs.get(f"{inst}|{c.dataset}", float(np.median(by_algo.get(inst, [np.nan]))))
+    expected = cell_costs(cells, cost_table(table))  # measured medians, else the algorithm's, else the runner's
+    est, per_algo, missing = [], {}, 0
+    for (k, inst, _), guess in zip(cells, expected, strict=True):
+        s = float(done[k]) if k in done else guess
+        missing += k not in done
         est.append(s)
-        per_algo[inst] = per_algo.get(inst, 0.0) + (0.0 if s != s else s)
-    total = float(np.nansum(est))
-    unknown = sum(1 for s in est if s != s)
+        per_algo[inst] = per_algo.get(inst, 0.0) + s
+    total = float(np.sum(est))
     load = [0.0] * args.cores
-    for s in sorted((s for s in est if s == s), reverse=True):
+    for s in sorted(est, reverse=True):
         load[load.index(min(load))] += s
-    print(f"{args.suite}: {len(cells):,} cells, {len(cells) - missing:,} measured, {missing:,} projected from medians"
-          + (f" ({unknown} with no measurement of their algorithm, left out)" if unknown else ""))
+    print(f"{args.suite}: {len(cells):,} cells, {len(cells) - missing:,} measured, {missing:,} projected from medians "
+          "(their algorithm's on the dataset, else over the datasets measured, else the runner's relative cost)")
     print(f"CPU time {total / 3600:.2f} h; on {args.cores} cores at least {total / args.cores / 3600:.2f} h wall "
           f"(costliest-first makespan {max(load) / 3600:.2f} h)")
     for a, s in sorted(per_algo.items(), key=lambda x: -x[1]):

@@ -290,6 +290,18 @@ def read_table(out: Path) -> pd.DataFrame:
     return df.drop_duplicates("key", keep="first").sort_values("order").reset_index(drop=True)
 
 
+def planned_records(suite: Suite, out: Path | None = None) -> tuple[pd.DataFrame, list[tuple[str, str, Cell]]]:
+    """The records in ``out`` (default the suite's folder) of the suite's planned cells at this code version, in
+    plan order, and the plan itself (records of other code versions or settings stay in the files, unread)."""
+    cells = plan(suite)
+    table = read_table(suite.out_dir if out is None else out)
+    if table.empty or "key" not in table:
+        return pd.DataFrame(), cells
+    keys = {k: i for i, (k, _, _) in enumerate(cells)}
+    table = table[table.key.isin(keys)]
+    return table.assign(order=table.key.map(keys)).sort_values("order").reset_index(drop=True), cells
+
+
 def to_row(key: str, order: int, instance: str, rec: RunRecord) -> dict[str, Any]:
     d = rec.to_json()
     row: dict[str, Any] = {"key": key, "order": order, "instance": instance}
@@ -345,6 +357,21 @@ def cost_table(table: pd.DataFrame) -> dict[str, float]:
     return {f"{a}|{d}": float(v) for (a, d), v in t.groupby(["instance", "dataset"]).cpu_seconds.median().items()}
 
 
+def cell_costs(cells: list[tuple[str, str, Cell]], costs: dict[str, float]) -> list[float]:
+    """Each cell's expected CPU seconds from ``costs`` (:func:`cost_table`): its (algorithm, dataset) median, else
+    its algorithm's median over the datasets measured, else the runner's expected cost in units of the measured
+    seconds."""
+    from .runner import expected_cost
+
+    by_algo: dict[str, list[float]] = {}
+    for k, v in costs.items():
+        by_algo.setdefault(k.split("|")[0], []).append(v)
+    algo_cost = {a: float(np.median(v)) for a, v in by_algo.items()}
+    units = [costs[f"{inst}|{c.dataset}"] / expected_cost(c) for _, inst, c in cells if f"{inst}|{c.dataset}" in costs]
+    unit = float(np.median(units)) if units else 1.0
+    return [costs.get(f"{inst}|{c.dataset}", algo_cost.get(inst, expected_cost(c) * unit)) for _, inst, c in cells]
+
+
 def shard_owners(cells: list[tuple[str, str, Cell]], n_shards: int, out: Path, table: pd.DataFrame) -> list[int]:
     """The shard of every cell, balanced by cost: the costliest cell first to the least-loaded shard (LPT). A
     cell's cost is the median CPU seconds measured for its (algorithm, dataset) in the suite's records, else its
@@ -352,8 +379,6 @@ def shard_owners(cells: list[tuple[str, str, Cell]], n_shards: int, out: Path, t
     seconds. The split is written to ``shard-costs-<n>.json`` in the suite's folder the first time and read from
     there after, so every shard, started together or resumed later, uses the same one (delete the file, with no
     shard running, to rebalance from the costs measured since)."""
-    from .runner import expected_cost
-
     frozen = out / f"shard-costs-{n_shards}.json"
     costs: dict[str, float] | None = None
     if frozen.is_file():
@@ -371,17 +396,7 @@ def shard_owners(cells: list[tuple[str, str, Cell]], n_shards: int, out: Path, t
             costs = json.loads(frozen.read_text())["costs"]
         finally:
             tmp.unlink(missing_ok=True)
-    by_algo: dict[str, list[float]] = {}
-    for k, v in costs.items():
-        by_algo.setdefault(k.split("|")[0], []).append(v)
-    algo_cost = {a: float(np.median(v)) for a, v in by_algo.items()}
-    units = [costs[f"{inst}|{c.dataset}"] / expected_cost(c) for _, inst, c in cells if f"{inst}|{c.dataset}" in costs]
-    unit = float(np.median(units)) if units else 1.0
-
-    def cost(inst: str, c: Cell) -> float:
-        return costs.get(f"{inst}|{c.dataset}", algo_cost.get(inst, expected_cost(c) * unit))
-
-    est = [cost(inst, c) for _, inst, c in cells]
+    est = cell_costs(cells, costs)
     load = [0.0] * n_shards
     owner = [0] * len(cells)
     for i in sorted(range(len(cells)), key=lambda i: (-est[i], i)):

@@ -417,7 +417,7 @@ def run_leaderboard(out_dir: str | Path, *, quick: bool = False, n_jobs: int = -
     recorded run's)."""
     import dataclasses
 
-    from .bench import load_suite, read_table, run_suite
+    from .bench import load_suite, planned_records, run_suite
     from .reporting.budgeted import write_budgeted
     from .reporting.leaderboard import write_leaderboard
 
@@ -445,11 +445,10 @@ def run_leaderboard(out_dir: str | Path, *, quick: bool = False, n_jobs: int = -
         wall = time.perf_counter() - t0
         state.parent.mkdir(parents=True, exist_ok=True)
         state.write_text(json.dumps({"wall_seconds": round(wall, 1), "runs": [*runs, round(wall, 1)]}) + "\n")
-    table = read_table(suite.out_dir)
-    from .bench import plan
-
-    keys = {k for k, _, _ in plan(suite)}
-    table = table[table.key.isin(keys)]
+    table, cells = planned_records(suite)
+    if table.empty:
+        raise ValueError(f"{suite.out_dir}: no records of the leaderboard suite at this code version; run "
+                         f"`{command.split(' --report-only')[0]}` without --report-only first")
     code = {"git_sha": _git_sha(), "code_hash": code_hash()}
     if suite.budget is not None:
         bounds = None
@@ -458,9 +457,7 @@ def run_leaderboard(out_dir: str | Path, *, quick: bool = False, n_jobs: int = -
             bsuite = dataclasses.replace(bsuite, out=str(out.resolve() / "leaderboard_bounds"))
             if not report_only:
                 run_suite(bsuite, backend="joblib", n_jobs=n_jobs, progress=progress)
-            bounds = read_table(bsuite.out_dir)
-            if not bounds.empty:
-                bounds = bounds[bounds.key.isin({k for k, _, _ in plan(bsuite)})]
+            bounds = planned_records(bsuite)[0]
         return write_budgeted(suite, table, out / "leaderboard.md", wall_seconds=wall, command=command, code=code,
-                              planned=len(keys), bounds=bounds)
+                              planned=len(cells), bounds=bounds)
     return write_leaderboard(suite, table, out / "leaderboard.md", wall_seconds=wall, command=command, code=code)

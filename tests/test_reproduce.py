@@ -96,7 +96,7 @@ def test_reproduce_rejects_zero_jobs_before_any_work(tmp_path):
     assert not any(tmp_path.iterdir())
 
 
-def test_quick_leaderboard(tmp_path):
+def test_quick_leaderboard(tmp_path, capsys):
     """harness reproduce leaderboard --quick: the equal-budget suite across families, then leaderboard.md with a
     table per reading point, the regret scale and its diverged counts, who could act, the ledgers, the anytime
     figure, the wall time, the command and code version, and what not to conclude; a rerun resumes (no cell runs
@@ -105,6 +105,9 @@ def test_quick_leaderboard(tmp_path):
 
     from harness.cli import main
 
+    # --report-only before any run: a one-line error naming the records directory
+    assert main(["reproduce", "leaderboard", "--quick", "--report-only", "--out-dir", str(tmp_path), "-q"]) == 2
+    assert "leaderboard: no records of the leaderboard suite at this code version" in capsys.readouterr().err
     assert main(["reproduce", "leaderboard", "--quick", "--out-dir", str(tmp_path), "-q"]) == 0
     text = (tmp_path / "leaderboard.md").read_text()
     for part in ("# Leaderboard across the catalogue, at equal budgets", "10 x T epochs", "## At 2 T epochs",
@@ -112,7 +115,8 @@ def test_quick_leaderboard(tmp_path):
                  "## Who could act", "## What each algorithm trained (trial ledgers)",
                  "## What each algorithm was given", "| synetune:BOHB | eta=3, space=hp | hyperparameters",
                  "## Anytime", "## What not to conclude", "harness reproduce leaderboard --quick",
-                 "of wall time", "smac:Hyperband", "optuna:HyperbandPruner", "synetune:BOHB"):
+                 "of wall time", "smac:Hyperband", "optuna:HyperbandPruner", "synetune:BOHB",
+                 "No run draws a pool row twice (`draws: run`)"):
         assert part in text, part
     assert (tmp_path / "leaderboard" / "anytime.png").is_file()
     records = sorted((tmp_path / "leaderboard").glob("records-*.parquet"))
@@ -121,6 +125,11 @@ def test_quick_leaderboard(tmp_path):
     table = pd.read_parquet(records[0])
     assert set(table.budget) == {200, 120, 500}  # 10 x T on digits_cnn, swifthb_mnist_cnn, taskset (T 20, 12, 50)
     assert all(json.loads(L)["n_trials"] >= 1 for L in table.ledger)
+    # distinct draws over the run: no ledger starts a pool row twice unless the algorithm asked (counted)
+    for L, ex in zip(table.ledger, table.extra, strict=True):
+        rows = json.loads(L)["row"]
+        assert json.loads(ex)["draws"] == "run"
+        assert len(rows) - len(set(rows)) == json.loads(ex)["rows_restarted"]
     assert main(["reproduce", "leaderboard", "--quick", "--out-dir", str(tmp_path), "-q"]) == 0
     assert len(pd.read_parquet(records[0])) == n
     state = json.loads((tmp_path / "leaderboard" / "wall_seconds.json").read_text())

@@ -25,7 +25,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..bench import load_suite, plan, read_table, run_suite
+    from ..bench import load_suite, planned_records, run_suite
     from ..reporting.bench import write_report
 
     suite = load_suite(args.suite)
@@ -34,13 +34,10 @@ def run(args: argparse.Namespace) -> int:
                           progress=not args.quiet)
         if table.empty:  # an MPI worker rank
             return 0
-    table = read_table(suite.out_dir)
-    keys = {k: i for i, (k, _, _) in enumerate(plan(suite))}
-    missing = len(keys) - int(table.key.isin(keys).sum()) if len(table) else len(keys)
-    table = table[table.key.isin(keys)] if len(table) else table
+    table, cells = planned_records(suite)
+    missing = len(cells) - len(table)
     if table.empty:
         raise ValueError(f"suite {suite.name}: no records in {suite.out_dir} yet; run harness bench {args.suite}")
-    table = table.assign(order=table.key.map(keys)).sort_values("order")
     if suite.budget is not None:  # an equal-budget suite: the leaderboard's report (readings, marks, ledgers)
         from ..codeversion import code_hash
         from ..reporting.budgeted import write_budgeted
