@@ -168,27 +168,35 @@ class LCEPred:
             fits[name] = best
         return fits
 
-    def posterior(self, prefix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Samples of (f_comb(t_max), sigma) in the [0, 1] ``u`` units; one Gaussian for ``bma`` or when
-        fewer than 3 points or no sane family remain (then: the last seen value with std 0.25)."""
+    def _predictive(self, prefix: np.ndarray, epochs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The weighted family combination at ``epochs`` in the [0, 1] ``u`` units: samples (S, E) and their noise
+        standard deviations (broadcastable to (S, E)). MCMC (``paper`` / ``cheap``): one row a posterior sample and
+        its sigma; ``bma`` (or an MCMC that found no start): one row, the BIC-weighted least-squares fits, whose
+        spread joins the noise; fewer than 3 points or no sane family: the last seen value with std 0.25."""
         t, u = self._observed(prefix)
+        ep = np.asarray(epochs, float)
         fits = self._fit_u(t, u) if len(u) >= 3 else {}
         if not fits:
-            return np.array([u[-1]]), np.array([0.25])
+            return np.full((1, len(ep)), u[-1]), np.array([[0.25]])
         names = list(fits)
         if self.fit != "bma":
             got = self._mcmc(t, u, names, [fits[k][0] for k in names])
             if got is not None:
                 chain, P, offs = got
                 wn = chain[:, P + 1:] / chain[:, P + 1:].sum(axis=1, keepdims=True)
-                FT = np.stack([_f(nm, np.array([float(self.T)]), chain[:, offs[k]:offs[k + 1]].T[..., None])[:, 0]
-                               for k, nm in enumerate(names)], axis=1)  # (S, K)
-                return np.sum(wn * FT, axis=1), chain[:, P]
+                F = np.stack([_f(nm, ep[None, :], chain[:, offs[k]:offs[k + 1]].T[..., None])
+                              for k, nm in enumerate(names)], axis=2)  # (S, E, K)
+                return np.sum(wn[:, None, :] * F, axis=2), chain[:, P][:, None]
         w, noise = _bic_weights(fits, len(u))
-        preds = np.array([float(_f(k, np.array([float(self.T)]), fits[k][0])[0]) for k in names])
-        mean_u = float(w @ preds)
-        var_u = noise + float(w @ (preds - mean_u) ** 2)
-        return np.array([mean_u]), np.array([math.sqrt(max(var_u, 1e-12))])
+        preds = np.stack([_f(k, ep, fits[k][0]) for k in names])  # (K, E)
+        mean_u = w @ preds
+        var_u = noise + w @ (preds - mean_u) ** 2
+        return mean_u[None, :], np.sqrt(np.maximum(var_u, 1e-12))[None, :]
+
+    def posterior(self, prefix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Samples of (f_comb(t_max), sigma) in the [0, 1] ``u`` units (:meth:`_predictive` at ``T``)."""
+        f, sd = self._predictive(prefix, np.array([float(self.T)]))
+        return f[:, 0], np.broadcast_to(sd, f.shape)[:, 0]
 
     def _mcmc(self, t: np.ndarray, u: np.ndarray, names: list[str],
               theta: list[np.ndarray]) -> tuple[np.ndarray, int, np.ndarray] | None:
@@ -245,32 +253,11 @@ class LCEPred:
 
     def predict_dist_epochs(self, prefix: np.ndarray, epochs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(mean, std) of the curve at every epoch of ``epochs`` in the metric's units: the posterior predictive of
-        the weighted family combination evaluated there (the MCMC's samples, or the BIC-weighted least-squares
-        fits for ``bma``), for ifBO's extrapolation test. Fewer than 3 observed points or no sane family: the
-        last value seen, std 0.25 (in ``u`` units), as :meth:`posterior` does."""
-        ep = np.asarray(epochs, float)
-        t, u = self._observed(prefix)
-        fits = self._fit_u(t, u) if len(u) >= 3 else {}
-        scale = self.hi - self.lo
-        if not fits:
-            return np.full(len(ep), float(self._from_u(u[-1]))), np.full(len(ep), 0.25 * scale)
-        names = list(fits)
-        got = self._mcmc(t, u, names, [fits[k][0] for k in names]) if self.fit != "bma" else None
-        if got is not None:
-            chain, P, offs = got
-            wn = chain[:, P + 1:] / chain[:, P + 1:].sum(axis=1, keepdims=True)
-            F = np.stack([_f(nm, ep[None, :], chain[:, offs[k]:offs[k + 1]].T[..., None])
-                          for k, nm in enumerate(names)], axis=1)  # (S, K, E)
-            comb = np.einsum("sk,ske->se", wn, F)
-            sigma = chain[:, P]
-            mean_u, var_u = comb.mean(axis=0), np.mean(sigma**2) + comb.var(axis=0)
-        else:
-            w, noise = _bic_weights(fits, len(u))
-            preds = np.stack([_f(k, ep, fits[k][0]) for k in names])  # (K, E)
-            mean_u = w @ preds
-            var_u = noise + w @ (preds - mean_u) ** 2
-        mean = np.asarray(self._from_u(mean_u), float)
-        return mean, np.sqrt(np.maximum(var_u, 1e-12)) * scale
+        the weighted family combination evaluated there (:meth:`_predictive`), for ifBO's extrapolation test."""
+        f, sd = self._predictive(prefix, epochs)
+        var_u = np.mean(np.broadcast_to(sd, f.shape) ** 2, axis=0) + f.var(axis=0)
+        mean = np.asarray(self._from_u(f.mean(axis=0)), float)
+        return mean, np.sqrt(np.maximum(var_u, 1e-12)) * (self.hi - self.lo)
 
     def predict_dist_curve(self, prefix: np.ndarray) -> tuple[float, float]:
         """(mean, std) of the value at ``T`` in the metric's units (posterior predictive)."""

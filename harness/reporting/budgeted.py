@@ -106,14 +106,23 @@ def prediction_counts(scores: Any) -> tuple[int, int]:
     return n, stops
 
 
+def ran_out_of_pool(extra: Any) -> bool:
+    """Whether a run ended because its pool had no unused row left: the engine's ``pool_exhausted`` (``draws:
+    run``) or an adapter's own (``mapped.pool_exhausted``: every row tried)."""
+    e = parsed(extra, {})
+    return bool(e.get("pool_exhausted")) or bool((e.get("mapped") or {}).get("pool_exhausted"))
+
+
 def readings(table: pd.DataFrame, scales: dict[str, dict[str, Any]], points: tuple[float, ...],
              reading: str = "final") -> pd.DataFrame:
     """One row per run and reading point: ``norm_regret`` of its incumbent there, ``spent`` (epochs charged by
-    then over the point's budget, at most 1), ``has_incumbent``. ``reading``: "final" (best trained to full
-    fidelity, its true final value) or "observed" (best value reported at any epoch, as seen)."""
+    then over the point's budget, at most 1), ``has_incumbent``, ``ran_out`` (the run had ended before the point
+    because its pool had no unused row left). ``reading``: "final" (best trained to full fidelity, its true final
+    value) or "observed" (best value reported at any epoch, as seen)."""
     rows = []
     for rec in table.itertuples(index=False):
         sc = scales[rec.dataset]
+        out = ran_out_of_pool(rec.extra) if hasattr(rec, "extra") else False
         trace, span = regret_trace(rec.anytime, getattr(rec, "ledger", None), sc, reading)
         for p in points:
             b = math.ceil(p * sc["T"])
@@ -124,7 +133,7 @@ def readings(table: pd.DataFrame, scales: dict[str, dict[str, Any]], points: tup
                 nr = v / span if span > 0 else 0.0
             rows.append({"dataset": rec.dataset, "algorithm": rec.instance, "seed": rec.seed, "point": p,
                          "norm_regret": nr, "spent": min(rec.epochs, b) / b, "has_incumbent": v == v,
-                         "epochs": rec.epochs})
+                         "epochs": rec.epochs, "ran_out": out and rec.epochs < b})
     return pd.DataFrame(rows)
 
 
@@ -204,10 +213,8 @@ def pool_ran_out(table: pd.DataFrame) -> tuple[dict[str, float], dict[str, int]]
     out: dict[str, list[bool]] = {}
     restarted: dict[str, int] = {}
     for a, ex, ep, b in zip(table.instance, table.extra, table.epochs, table.budget, strict=True):
-        e = parsed(ex, {})
-        ran_out = bool(e.get("pool_exhausted")) or bool((e.get("mapped") or {}).get("pool_exhausted"))
-        out.setdefault(a, []).append(ran_out and ep < b)
-        restarted[a] = restarted.get(a, 0) + int(e.get("rows_restarted", 0) or 0)
+        out.setdefault(a, []).append(ran_out_of_pool(ex) and ep < b)
+        restarted[a] = restarted.get(a, 0) + int(parsed(ex, {}).get("rows_restarted", 0) or 0)
     return {a: float(np.mean(v)) for a, v in out.items()}, {a: n for a, n in restarted.items() if n}
 
 
@@ -353,6 +360,7 @@ def write_budgeted(suite: Any, table: pd.DataFrame, path: Path, *, wall_seconds:
                          "IQM norm. regret [95% CI]": f"{m:.4f} [{lo:.4f}, {hi:.4f}]",
                          "no incumbent yet": f"{1 - g.has_incumbent.mean():.3f}",
                          "budget spent": f"{g.spent.mean():.3f}",
+                         "pool ran out": f"{g.ran_out.mean():.2f}",
                          "regret vs base (Holm p)": _verdict(tests, a, suite.baseline)})
         lines += [to_markdown(pd.DataFrame(rows)), ""]
         wide = ok.groupby(["dataset", "algorithm"]).norm_regret.mean().unstack()
@@ -370,6 +378,23 @@ def write_budgeted(suite: Any, table: pd.DataFrame, path: Path, *, wall_seconds:
         else:
             lines += [f"(Ranks need at least {MIN_DATASETS_FOR_RANKS} datasets where every algorithm acts: "
                       f"{len(complete)} here.)", ""]
+        limited = sorted(set(sub.dataset[sub.ran_out]))
+        if limited:
+            room = complete[~complete.index.isin(limited)]
+            res2 = ranks(room.stack().rename("norm_regret").reset_index(), "norm_regret") \
+                if len(room) >= MIN_DATASETS_FOR_RANKS else None
+            lines += [f"**Pool-limited by {p:g} T:** on {len(limited)} of the {sub.dataset.nunique()} datasets some "
+                      "run had used up its pool before this reading (" + ", ".join(limited[:8])
+                      + (", ..." if len(limited) > 8 else "") + "); there an algorithm that spends fewer epochs a "
+                      "configuration ends sooner, with no configuration left to try, and one that trains every "
+                      "configuration it draws fully (random search) is not held back: the reading says how good the "
+                      "pool's best is that each found, not what each would find in an unbounded space. "
+                      + (f"Over the {len(room)} datasets where no run had: "
+                         + ", ".join(f"{a} {r:.2f}" for a, r in res2.rankdf["meanrank"].sort_values().items())
+                         + f" (Friedman p = {res2.pvalue:.3g}"
+                         + (f"; critical difference {res2.cd:.2f}" if res2.cd is not None else "") + ")."
+                         if res2 is not None else f"({len(room)} datasets where no run had: too few for ranks.)"),
+                      ""]
     anyp = plot_budget_anytime(table, scales, fam, figs / "anytime.png", suite.budget, reading)
     lines += ["## Anytime", "", f"![anytime regret per family]({figs.name}/{anyp.name})", "",
               "Normalised regret of the incumbent against epochs spent (multiples of T), mean over runs with a "
