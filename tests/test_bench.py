@@ -272,6 +272,9 @@ def test_the_page_shows_what_a_mechanism_could_reach_with_a_perfect_predictor(tm
     assert own == round(table[table.instance == "swift"].n_trials.mean())
     assert base == round(table[table.instance == "hyperband"].n_trials.mean())
     assert perfect == round(bounds.n_trials.mean())
+    own, perfect, base = (float(x) for x in cells[4].split(" / "))  # epochs a run
+    assert (own, perfect, base) == (round(table[table.instance == "swift"].epochs.mean()),
+                                    round(bounds.epochs.mean()), round(table[table.instance == "hyperband"].epochs.mean()))
     assert dataclasses.replace(main_s).reading == "final"
 
 

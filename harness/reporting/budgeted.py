@@ -272,6 +272,8 @@ def bounds_rows(table: pd.DataFrame, bounds: pd.DataFrame, read: pd.DataFrame, b
                      "trials a run: own / perfect / " + base: f"{t_own.n_trials.mean():.0f} / {t_b.n_trials.mean():.0f}"
                                                               f" / {t_base.n_trials.mean():.0f}",
                      "stops a run: own / perfect": f"{stops(t_own):.0f} / {stops(t_b):.0f}",
+                     "epochs a run: own / perfect / " + base: f"{t_own.epochs.mean():.0f} / {t_b.epochs.mean():.0f}"
+                                                              f" / {t_base.epochs.mean():.0f}",
                      f"IQM norm. regret at {point:g} T: own": iqm(at(read, own)),
                      "perfect predictor": iqm(at(bread, b)), base: iqm(at(read, base))})
     return pd.DataFrame(rows)
@@ -429,7 +431,8 @@ def write_budgeted(suite: Any, table: pd.DataFrame, path: Path, *, wall_seconds:
                       "protocol) and beside the baseline, over the datasets all three ran on. The perfect predictor's "
                       "column is the most the mechanism could reach at this budget; where it is no better than the "
                       "baseline, the mechanism has nothing to gain here whatever its predictor. More trials a run is "
-                      "what a mechanism's stops buy at an equal budget.", "", to_markdown(bt), ""]
+                      "what a mechanism's stops buy at an equal budget; fewer epochs a run, where a run ends when "
+                      "its pool runs out (`draws: run`), is the saving they buy on a pool.", "", to_markdown(bt), ""]
     st = ledger_stats(table)
     if len(st):
         lines += ["## What each algorithm trained (trial ledgers)", "", to_markdown(st), "",
@@ -479,7 +482,7 @@ def write_budgeted(suite: Any, table: pd.DataFrame, path: Path, *, wall_seconds:
                       "The searchers that never repeat a row (`space=hp`, `sampler=tpe`) run out of rows instead "
                       "(\"budget spent\"). Their regret gap at the late readings is partly this, not their models."]
     small = [d for d in datasets if suite.budget is not None and scales[d]["configs"] <= suite.budget]
-    if small:
+    if small and getattr(suite, "draws", "bracket") != "run":  # (with draws: run, the pool-limited notes say more)
         lines += [f"- **Pools the budget can exhaust.** On {len(small)} of the {len(datasets)} datasets the pool holds "
                   f"at most {suite.budget:g} configurations, so {suite.budget:g} x T epochs train every one of them to "
                   "full fidelity: a searcher that never repeats a configuration ends there with the pool's best "
