@@ -29,7 +29,7 @@ from .studies import fhb_study_cells, swift_oracle_cells
 
 CONF_DIR = REPO_ROOT / "conf" / "reproduce"
 EXPERIMENTS = ("swift_mlpf", "table1", "table2", "fig3", "fig3_lce", "targets", "targets_n400", "fig4", "fig6",
-               "swift_more", "ablation", "predict_check", "fhyperband_study", "adapters", "fhb_mlpf")
+               "swift_more", "ablation", "predict_check", "fhyperband_study", "adapters", "fhb_mlpf", "table1_taskset")
 #: algorithm names of an experiment that stand for an algorithm with the QSVR predictor
 QSVR_INSTANCES = ("swift_qsvr", "fhyperband_qsvr")
 
@@ -87,6 +87,8 @@ def _unit_predict(spec: tuple[tuple[str, Any], ...], dataset: str, rep: int) -> 
                         target=s["target"], lce_budget=s["lce_budget"], repeat_ids=[rep])
     if s["with_lce"]:
         df = df[df.method == "lce"]
+    if ":" in dataset:  # a variant (e.g. name:diverged=drop) keeps its option in the rows, beside the plain dataset
+        df = df.assign(dataset=f"{cs.name}:{dataset.split(':', 1)[1]}")
     return df
 
 

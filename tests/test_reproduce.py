@@ -220,3 +220,17 @@ def test_cells_shared_between_experiments_are_fitted_once(shared_curves):
     assert len(protocol._CELLS) == len(t1) + len(after) - 1  # one cell shared
     pd.testing.assert_frame_equal(after.drop(columns="seconds"), alone.drop(columns="seconds"))
     assert after.r2.iloc[0] == t1[t1.method == "nusvr"].r2.iloc[0]
+
+
+def test_table1_on_taskset_with_and_without_its_diverged_configurations(tmp_path):
+    """Issue #35, item 4: the R^2 protocol on a TaskSet task as recorded and with the DPL rule's diverged
+    configurations out (a row each, the variant named), and how many configurations each kept and left out."""
+    from harness.reproduce import reproduce
+
+    reproduce(["table1_taskset"], tmp_path, quick=True, n_jobs=1, progress=False)
+    text = (tmp_path / "table1_taskset.md").read_text()
+    name = "taskset_FixedTextRNNClassification_imdb_patch32_GRU64_avg_bs128"
+    df = pd.read_csv(tmp_path / "table1_taskset.csv")
+    assert set(df.dataset) == {name, f"{name}:diverged=drop"}
+    assert "| taskset_imdb_p32_gru64_avg:diverged=drop | 875 | 46 | 79 | dpl |" in text
+    assert "| taskset_imdb_p32_gru64_avg | 954 | 46 | 0 | - |" in text

@@ -7,7 +7,7 @@ import argparse
 #: the experiments of conf/reproduce (kept here so that --help imports nothing heavy; a test checks it against
 #: harness.reproduce.EXPERIMENTS)
 EXPERIMENT_NAMES = ("swift_mlpf", "table1", "table2", "fig3", "fig3_lce", "targets", "targets_n400", "fig4", "fig6",
-                    "swift_more", "ablation", "predict_check", "fhyperband_study", "adapters", "fhb_mlpf")
+                    "swift_more", "ablation", "predict_check", "fhyperband_study", "adapters", "fhb_mlpf", "table1_taskset")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

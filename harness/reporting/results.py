@@ -28,6 +28,22 @@ def _paper_beside(name: str) -> str:
             "`cifar10_cudaconvnet_small` and `ptb_lstm_small` (the LSTM space):\n\n" + quoted[1] + "\n")
 
 
+def _pools_left_out(datasets: list[str]) -> str:
+    """For an experiment that names dataset variants (``name:diverged=drop``): each dataset's configurations kept
+    and those its loading left out (non-finite ones by the nan policy, diverged ones by the family's rule)."""
+    if not any(":" in d for d in datasets):
+        return ""
+    rows = []
+    for d in datasets:
+        cs = load_dataset(d)
+        info = cs.info or {}
+        rows.append({"dataset": d, "configs kept": cs.n_configs,
+                     "dropped: non-finite": len(info.get("dropped_ids", [])),
+                     "dropped: diverged": len(info.get("diverged_ids", [])),
+                     "rule": (cs.provenance or {}).get("divergence", "-") if info.get("diverged_ids") else "-"})
+    return "\n## Configurations each dataset kept\n\n" + to_markdown(pd.DataFrame(rows)) + "\n"
+
+
 def write_predict(cfg: dict[str, Any], frames: list[pd.DataFrame], out: Path) -> dict[str, Any]:
     from ..predictors.protocol import aggregate
     from .predict import markdown, plot_fig3
@@ -37,7 +53,8 @@ def write_predict(cfg: dict[str, Any], frames: list[pd.DataFrame], out: Path) ->
     df.to_csv(out / f"{name}.csv", index=False)
     md = markdown(df, cfg.get("base_experiment", name))
     (out / f"{name}.md").write_text(f"# {name}: 100 x R² (mean ± SE over {cfg['repeats']} repeats), "
-                                    f"{cfg['n_train']} training configs\n\n{md}\n{_paper_beside(name)}")
+                                    f"{cfg['n_train']} training configs\n\n{md}\n{_paper_beside(name)}"
+                                    + _pools_left_out(cfg["datasets"]))
     if cfg.get("base_experiment", name) == "fig3":
         plot_fig3(df, out / f"{name}.png")
     agg = aggregate(df)
