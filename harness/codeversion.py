@@ -116,9 +116,13 @@ def algorithm_code_hash(module: str, extra: tuple[str, ...] | None = ()) -> str:
     outside the harness gets :func:`code_hash` (the whole harness)."""
     if not module.startswith("harness.") or _module_file(module) is None or extra is None:
         return code_hash()
+    return closure_hash((*ENGINE, module, *extra, *(SURROGATES if module.startswith("harness.adapters") else ())))
+
+
+def closure_hash(roots: tuple[str, ...]) -> str:
+    """sha256 of the sources of ``roots`` and of every harness module they import (:func:`module_closure`)."""
     h = hashlib.sha256()
     root = HARNESS.parent
-    roots = (*ENGINE, module, *extra, *(SURROGATES if module.startswith("harness.adapters") else ()))
     for m in module_closure(roots):
         p = _module_file(m)
         h.update(p.relative_to(root).as_posix().encode())

@@ -101,9 +101,27 @@ def unit_key(fn: Callable[..., Any], args: tuple[Any, ...]) -> str:
     return hashlib.sha256(repr((fn.__name__, args)).encode()).hexdigest()[:24]
 
 
+#: units whose results depend only on these modules and what they import (the unit itself is a one-line call into
+#: them): their saved results live under that code's version and survive edits elsewhere (the extrapolation
+#: test's contexts take hours, over several sessions); every other unit's are under the whole harness's version
+UNIT_ROOTS = {"_unit_extrapolation": ("harness.predictors.extrapolation", "harness.families.lcbench")}
+
+
+def unit_cache(cache: Path, fn: Callable[..., Any]) -> Path:
+    """The folder of ``fn``'s saved results: ``cache`` (``.units/<code hash>``), or for a unit of
+    :data:`UNIT_ROOTS` a sibling named by its own code version."""
+    from .codeversion import closure_hash
+
+    roots = UNIT_ROOTS.get(fn.__name__)
+    return cache if roots is None else cache.parent / f"{fn.__name__}-{closure_hash(roots)}"
+
+
 def _cached(cache: Path | None, fn: Callable[..., Any], args: tuple[Any, ...]) -> tuple[Any, float | None]:
     """Run a unit, or load its result saved by an earlier (possibly crashed) run of the same code; with the
     seconds it took (None when it was loaded)."""
+    if cache is not None:
+        cache = unit_cache(cache, fn)
+        cache.mkdir(parents=True, exist_ok=True)
     path = cache / f"{unit_key(fn, args)}.pkl" if cache is not None else None
     if path is not None and path.is_file():
         return joblib.load(path), None

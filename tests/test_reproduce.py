@@ -234,3 +234,31 @@ def test_table1_on_taskset_with_and_without_its_diverged_configurations(tmp_path
     assert set(df.dataset) == {name, f"{name}:diverged=drop"}
     assert "| taskset_imdb_p32_gru64_avg:diverged=drop | 875 | 46 | 79 | dpl |" in text
     assert "| taskset_imdb_p32_gru64_avg | 954 | 46 | 0 | - |" in text
+
+
+def test_extrapolation_units_are_saved_under_their_own_codes_version(tmp_path, monkeypatch):
+    """The extrapolation test's contexts (hours, over sessions) are saved under the version of the code they run
+    (harness.predictors.extrapolation and what it imports), so an edit elsewhere in the harness leaves them to be
+    loaded; an edit to that code puts them in a new folder. Other units stay under the whole harness's version."""
+    from harness import codeversion
+    from harness.reproduce import _cached, _unit_extrapolation, _unit_predict, unit_cache
+
+    cache = tmp_path / ".units" / "abc"
+    own = unit_cache(cache, _unit_extrapolation)
+    assert own.parent == cache.parent and own.name.startswith("_unit_extrapolation-")
+    assert unit_cache(cache, _unit_predict) == cache
+    calls = []
+
+    def fake(*args):
+        calls.append(args)
+        return {"n": len(calls)}
+
+    fake.__name__ = "_unit_extrapolation"
+    assert _cached(cache, fake, ("digits_cnn", 60, "last_seen", 0, ()))[0] == {"n": 1}
+    # the whole harness's version changes (another cache folder), the unit's own code does not: loaded, not run
+    res, secs = _cached(tmp_path / ".units" / "other", fake, ("digits_cnn", 60, "last_seen", 0, ()))
+    assert res == {"n": 1} and secs is None and len(calls) == 1
+    # the unit's own code changes: a new folder, run again
+    real = codeversion.closure_hash
+    monkeypatch.setattr(codeversion, "closure_hash", lambda roots: real(roots) + "x")
+    assert _cached(cache, fake, ("digits_cnn", 60, "last_seen", 0, ()))[0] == {"n": 2}
