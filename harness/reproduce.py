@@ -402,20 +402,30 @@ def reproduce(names: list[str], out_dir: str | Path, *, quick: bool = False, n_j
     manifest = {"experiments": {n: {k: v for k, v in c.items()} for n, c in cfgs.items()}, "quick": quick,
                 "datasets": hashes, "versions": _versions(), "git_sha": _git_sha(), "wall_seconds": round(wall, 1),
                 "units": len(units), "code_hash": code_hash(), "command": command, "time": spent}
-    old = _full_run(out)
-    if old is not None and set(names) < set(old[0]["experiments"]) and not quick:
-        # a subset rebuilt in a folder holding a full run: merge, and say which experiments were rebuilt, when, why
-        manifest, all_summaries = old
-        manifest["experiments"].update(cfgs)
-        manifest["datasets"].update(hashes)
-        manifest.setdefault("reruns", []).append({
-            "command": command, "experiments": list(names), "wall_seconds": round(wall, 1), "git_sha": _git_sha(),
-            "code_hash": code_hash(), "why": why or "(no reason given: harness reproduce --why)", "time": spent})
-        summaries = {**all_summaries, **summaries}
+    manifest, summaries = merge_into_full_run(out, manifest, summaries, why)
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
     (out / "summary.json").write_text(json.dumps(summaries, indent=2, default=str) + "\n")
     write_readme(out, summaries, manifest)
     return summaries
+
+
+def merge_into_full_run(out: Path, manifest: dict[str, Any], summaries: dict[str, Any], why: str | None
+                        ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A run of some experiments (rebuilt, or new ones) in a folder holding a full run is merged into it: the full
+    run's manifest and summaries with this run's experiments replaced or added, and an entry in ``reruns`` saying
+    which, when and why. A quick run, or one that covers every experiment of the folder's, replaces it."""
+    old = _full_run(out)
+    names = list(manifest["experiments"])
+    if old is None or manifest.get("quick") or set(old[0]["experiments"]) <= set(names):
+        return manifest, summaries
+    merged, all_summaries = old
+    merged["experiments"].update(manifest["experiments"])
+    merged["datasets"].update(manifest["datasets"])
+    merged.setdefault("reruns", []).append({
+        "command": manifest["command"], "experiments": names, "wall_seconds": manifest["wall_seconds"],
+        "git_sha": manifest["git_sha"], "code_hash": manifest["code_hash"],
+        "why": why or "(no reason given: harness reproduce --why)", "time": manifest["time"]})
+    return merged, {**all_summaries, **summaries}
 
 
 def _full_run(out: Path) -> tuple[dict[str, Any], dict[str, Any]] | None:

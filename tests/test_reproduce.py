@@ -262,3 +262,23 @@ def test_extrapolation_units_are_saved_under_their_own_codes_version(tmp_path, m
     real = codeversion.closure_hash
     monkeypatch.setattr(codeversion, "closure_hash", lambda roots: real(roots) + "x")
     assert _cached(cache, fake, ("digits_cnn", 60, "last_seen", 0, ()))[0] == {"n": 2}
+
+
+def test_a_new_experiment_run_into_a_full_runs_folder_is_merged_into_it(tmp_path):
+    """harness reproduce NEW --out-dir results used to replace the full run's manifest and summaries when NEW was not
+    one of its experiments (only a subset of them merged); now every partial run merges, with a reruns entry."""
+    from harness.reproduce import merge_into_full_run
+
+    full = {"experiments": {"a": {}, "b": {}}, "datasets": {"d1": {}}, "quick": False}
+    (tmp_path / "manifest.json").write_text(json.dumps(full))
+    (tmp_path / "summary.json").write_text(json.dumps({"a": 1, "b": 2}))
+    new = {"experiments": {"c": {}}, "datasets": {"d2": {}}, "quick": False, "command": "harness reproduce c",
+           "wall_seconds": 3.0, "git_sha": "x", "code_hash": "y", "time": {}}
+    m, s = merge_into_full_run(tmp_path, new, {"c": 3}, "why not")
+    assert set(m["experiments"]) == {"a", "b", "c"} and set(m["datasets"]) == {"d1", "d2"}
+    assert s == {"a": 1, "b": 2, "c": 3} and m["reruns"][-1]["experiments"] == ["c"]
+    assert m["reruns"][-1]["why"] == "why not"
+    # a run of every experiment of the folder's (or a quick one) replaces it
+    every = {**new, "experiments": {"a": {}, "b": {}, "c": {}}}
+    assert merge_into_full_run(tmp_path, every, {"a": 0}, None) == (every, {"a": 0})
+    assert merge_into_full_run(tmp_path, {**new, "quick": True}, {"c": 3}, None)[1] == {"c": 3}
