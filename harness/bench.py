@@ -426,7 +426,7 @@ def _run_locked(suite: Suite, todo: list[tuple[int, str, str, Cell]], mine: Path
         rows.extend(pending)
         pending.clear()
         tmp = mine.with_suffix(".tmp")
-        pd.DataFrame(rows).to_parquet(tmp, index=False)
+        pd.DataFrame(rows).to_parquet(tmp, index=False, compression="zstd", compression_level=12)
         tmp.replace(mine)  # atomic: a kill loses at most the records not yet written
 
     def arrived(idx: list[int], recs: list[RunRecord]) -> None:

@@ -125,6 +125,9 @@ def test_hydra_joblib_launcher_shards(tmp_path):
     out = tmp_path / "out" / "tiny"
     assert sorted(f.name for f in out.glob("records-*.parquet")) == ["records-0-of-2.parquet",
                                                                      "records-1-of-2.parquet"]
+    import pyarrow.parquet as pq  # zstd: a 100 T board's records (ledgers, mapping distances) fit a git file
+
+    assert pq.ParquetFile(out / "records-0-of-2.parquet").metadata.row_group(0).column(0).compression == "ZSTD"
     sharded = read_table(out)
     seq = run_suite(load_suite(suite_file(tmp_path / "seq", ALGOS)), progress=False)
     pd.testing.assert_frame_equal(data_columns(sharded), data_columns(seq))
