@@ -467,14 +467,19 @@ def run_leaderboard(out_dir: str | Path, *, quick: bool = False, n_jobs: int = -
     except (OSError, json.JSONDecodeError, AttributeError):
         runs = []
     if report_only:
-        wall = float(runs[-1]) if runs else float("nan")
+        last = runs[-1] if runs else None
     else:
+        before = len(planned_records(suite)[0])
         t0 = time.perf_counter()
         run_suite(suite, backend="joblib", n_jobs=n_jobs, progress=progress)
-        # the page states the wall time of the run that made it (not a sum over interrupted ones); each run's is kept
-        wall = time.perf_counter() - t0
+        # the page states the wall time of the run that made it (not a sum over interrupted ones) and how many runs
+        # it computed (a resumed board computes only the missing ones); each run's is kept
+        last = {"wall_seconds": round(time.perf_counter() - t0, 1), "computed": len(planned_records(suite)[0]) - before}
         state.parent.mkdir(parents=True, exist_ok=True)
-        state.write_text(json.dumps({"wall_seconds": round(wall, 1), "runs": [*runs, round(wall, 1)]}) + "\n")
+        state.write_text(json.dumps({"wall_seconds": last["wall_seconds"], "runs": [*runs, last]}) + "\n")
+    # entries written before the count was kept are bare seconds
+    wall = float("nan") if last is None else float(last["wall_seconds"] if isinstance(last, dict) else last)
+    computed = last.get("computed") if isinstance(last, dict) else None
     table, cells = planned_records(suite)
     if table.empty:
         raise ValueError(f"{suite.out_dir}: no records of the leaderboard suite at this code version; run "
@@ -489,5 +494,5 @@ def run_leaderboard(out_dir: str | Path, *, quick: bool = False, n_jobs: int = -
                 run_suite(bsuite, backend="joblib", n_jobs=n_jobs, progress=progress)
             bounds = planned_records(bsuite)[0]
         return write_budgeted(suite, table, out / "leaderboard.md", wall_seconds=wall, command=command, code=code,
-                              planned=len(cells), bounds=bounds)
+                              planned=len(cells), bounds=bounds, computed=computed)
     return write_leaderboard(suite, table, out / "leaderboard.md", wall_seconds=wall, command=command, code=code)

@@ -279,6 +279,10 @@ def test_the_page_shows_what_a_mechanism_could_reach_with_a_perfect_predictor(tm
     assert (own, perfect, base) == (round(table[table.instance == "swift"].epochs.mean()),
                                     round(bounds.epochs.mean()), round(table[table.instance == "hyperband"].epochs.mean()))
     assert dataclasses.replace(main_s).reading == "final"
+    assert "computed 3 of the 8 runs in 1.0 min" in write_budgeted(
+        main_s, table, tmp_path / "p2.md", wall_seconds=60.0, command="test", code={}, computed=3).read_text()
+    assert "computed all 8 runs" in write_budgeted(
+        main_s, table, tmp_path / "p3.md", wall_seconds=60.0, command="test", code={}, computed=8).read_text()
 
 
 def test_shards_are_balanced_by_measured_cost_and_keep_their_split(tmp_path):

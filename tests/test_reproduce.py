@@ -133,7 +133,9 @@ def test_quick_leaderboard(tmp_path, capsys):
     assert main(["reproduce", "leaderboard", "--quick", "--out-dir", str(tmp_path), "-q"]) == 0
     assert len(pd.read_parquet(records[0])) == n
     state = json.loads((tmp_path / "leaderboard" / "wall_seconds.json").read_text())
-    assert len(state["runs"]) == 2 and state["wall_seconds"] == state["runs"][-1]
+    assert len(state["runs"]) == 2 and state["wall_seconds"] == state["runs"][-1]["wall_seconds"]
+    assert [r["computed"] for r in state["runs"]] == [n, 0]  # the rerun resumed: nothing left to compute
+    assert f"found all {n} runs' records made and computed none" in (tmp_path / "leaderboard.md").read_text()
     # --report-only: the page from the records there; nothing runs, no run is added to the wall-time record
     (tmp_path / "leaderboard.md").unlink()
     assert main(["reproduce", "leaderboard", "--quick", "--report-only", "--out-dir", str(tmp_path), "-q"]) == 0

@@ -279,12 +279,29 @@ def bounds_rows(table: pd.DataFrame, bounds: pd.DataFrame, read: pd.DataFrame, b
     return pd.DataFrame(rows)
 
 
+def run_wall_sentence(wall_seconds: float, computed: int | None, runs: int) -> str:
+    """The wall time of the ``harness reproduce`` run that made the page: a resumed board computes only the runs
+    missing, so its wall time is the whole board's only when it computed every run (the CPU seconds the records
+    carry are the board's cost either way: "What each algorithm cost")."""
+    wall = f"{wall_seconds / 60:.1f} min of wall time"
+    if computed is None:
+        return f"The run that made this page took {wall} (how many of the runs it computed was not recorded). "
+    if computed == 0:
+        return (f"The run that made this page found all {runs:,} runs' records made and computed none ({wall}); "
+                "the board's CPU time is under \"What each algorithm cost\". ")
+    if computed >= runs:
+        return f"The run that made this page computed all {runs:,} runs in {wall}. "
+    return (f"The run that made this page resumed an interrupted one and computed {computed:,} of the {runs:,} runs "
+            f"in {wall}: not the board's wall time (its CPU time is under \"What each algorithm cost\"). ")
+
+
 def mark_key(marks: pd.DataFrame) -> set[tuple[str, str]]:
     return {(r.algorithm, r.dataset) for r in marks.itertuples() if not r.acts}
 
 
 def write_budgeted(suite: Any, table: pd.DataFrame, path: Path, *, wall_seconds: float, command: str,
-                   code: dict[str, str], planned: int | None = None, bounds: pd.DataFrame | None = None) -> Path:
+                   code: dict[str, str], planned: int | None = None, bounds: pd.DataFrame | None = None,
+                   computed: int | None = None) -> Path:
     from .bench import MIN_DATASETS_FOR_RANKS, _verdict, holm_wilcoxon, iqm_ci, plot_cd, ranks
     from .leaderboard import families_of
     from .replay import to_markdown
@@ -325,9 +342,10 @@ def write_budgeted(suite: Any, table: pd.DataFrame, path: Path, *, wall_seconds:
                        "left. " if getattr(suite, "draws", "bracket") == "run" else "")
              + "Baseline `" + suite.baseline + "`.", "",
              f"Made by `{command}` at commit {code.get('git_sha', '?')[:10]} (code hash {code.get('code_hash', '?')}); "
-             + (f"the runs took {wall_seconds / 60:.1f} min of wall time for the run that made this page (2 cores); "
-                if wall_seconds == wall_seconds else "")
-             + f"records (with one ledger row per trial) in `{out_dir.name}/`.", "",
+             "every record on it was made by the code its cell runs at that commit (a record is keyed by the hash "
+             "of the engine's and its own algorithm's code; a record under another key is not read). "
+             + (run_wall_sentence(wall_seconds, computed, len(table)) if wall_seconds == wall_seconds else "")
+             + f"Records (with one ledger row per trial) in `{out_dir.name}/`.", "",
              ("**Regret scale.** Normalised regret = (incumbent's final loss - pool best) / (pool median - pool best) "
               "over the pool's non-diverged configurations: 0 is the best configuration of the pool, 1 a typical "
               "one. A run with no configuration trained to full fidelity yet counts 1." if reading == "final" else
