@@ -253,3 +253,20 @@ def test_records_and_replay_say_what_was_left_out_of_the_pool(shared_curves, cap
     assert main(["replay", "-d", "taskset_imdb_p32_gru64_avg", "-a", "hyperband", "--seeds", "0", "-q"]) == 0
     assert "954 configs x 50 epochs" in (out := capsys.readouterr().out)
     assert "46 configs dropped (non-finite, nan_policy=drop)" in out
+
+
+def test_ledger_stats_count_trials_drawn_and_never_trained_apart():
+    """A trial drawn ahead and never trained (``u``, as earlystop draws its next batch before its run ends) is not a
+    trial on a repeated configuration: the page's distinct share is over trials that trained an epoch."""
+    import json
+
+    import pandas as pd
+
+    from harness.reporting.budgeted import ledger_stats
+
+    led = {"pool": 5, "row": [0, 1, 2, 1, 3, 4], "epochs": [3, 3, 1, 2, 0, 0], "end": "fssfuu", "restarted": [3],
+           "n_trials": 6, "distinct": 3, "n_restarted": 1, "restart_epochs": 2, "trained_epochs": 9}
+    st = ledger_stats(pd.DataFrame({"instance": ["a", "a"], "ledger": [json.dumps(led)] * 2}))
+    row = st.iloc[0]
+    assert (row["trials a run"], row["drawn, never trained, a run"]) == ("4.0", "2.0")
+    assert row["distinct configs / trials"] == "0.750" and row["epochs on restarted configs"] == f"{2 / 9:.3f}"

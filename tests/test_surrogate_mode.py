@@ -158,3 +158,49 @@ def test_clip_moves_numbers_into_the_range_only():
     out, moved = space.clip({"u": 28, "lr": 0.5, "act": "tanh"})
     assert out == {"u": 64, "lr": 0.1, "act": "tanh"} and moved == ["u", "lr"]
     assert space.clip({"u": 100, "lr": 0.01, "act": "relu"}) == ({"u": 100, "lr": 0.01, "act": "relu"}, [])
+
+
+def test_the_page_separates_surrogate_tasks_where_searchers_search_the_whole_space(tmp_path, yahpo_root):
+    """Issue #35 (a reviewer's reading of the 100 T board): on a surrogate task the searchers in hyperparameter space
+    propose any configuration while the pool algorithms draw from the pool, so the searchers can beat every pool row
+    (a negative regret). The page names those searchers, gives the share of their runs that beat the pool's best
+    (recomputed here from the readings), ranks recorded tables and surrogate tasks apart, and says what not to
+    conclude."""
+    pytest.importorskip("syne_tune")
+    from harness.bench import load_suite, read_table, run_suite
+    from harness.reporting.budgeted import dataset_scales, rank_line, readings, space_searchers, write_budgeted
+
+    (tmp_path / "s.yaml").write_text(
+        "name: s\ndatasets: [digits_cnn, 'lcbench_7593:n=60']\nalgorithms:\n  hyperband: {}\n"
+        "  synetune:ASHA: {space: hp}\nbaseline: hyperband\nseeds: 3\nbudget: 4\nread_at: [2, 4]\nledger: true\n"
+        "draws: run\n" + f"out: {tmp_path}/o\n")
+    suite = load_suite(tmp_path / "s.yaml")
+    run_suite(suite, backend="sequential", progress=False)
+    table = read_table(suite.out_dir)
+    scales = dataset_scales(list(dict.fromkeys(table.dataset)))
+    sur = next(d for d in scales if d.startswith("lcbench_7593"))
+    assert scales[sur]["surrogate"] and not scales["digits_cnn"]["surrogate"]
+    assert space_searchers(table, scales) == ["synetune:ASHA"]
+    text = write_budgeted(suite, table, tmp_path / "page.md", wall_seconds=1.0, command="test", code={}).read_text()
+    read = readings(table, scales, (4,))
+    share = float((read[(read.algorithm == "synetune:ASHA") & (read.dataset == sur)]
+                   .norm_regret < 0).mean())
+    section = text.split("## At 4 T epochs")[1].split("## ")[0]
+    assert ("On the surrogate tasks `synetune:ASHA` propose any configuration of the space" in section
+            and f"`synetune:ASHA` {share:.0%})" in section), section
+    assert "(On the recorded tables, where every algorithm draws the same rows: 1 dataset, too few for ranks.)" \
+        in section
+    assert "**On the surrogate tasks the searchers search a larger space.**" in text
+
+
+def test_rank_line_ranks_datasets_by_mean_regret():
+    import pandas as pd
+
+    from harness.reporting.budgeted import plural, rank_line
+
+    wide = pd.DataFrame({"a": [0.0, 0.1, 0.0, 0.2, 0.0, 0.1], "b": [0.5, 0.6, 0.4, 0.9, 0.3, 0.7]},
+                        index=[f"d{i}" for i in range(6)])
+    line = rank_line(wide, "Here")
+    assert line.startswith("Here (6 datasets): a 1.00, b 2.00 (Friedman p = ")
+    assert rank_line(wide.iloc[:4], "Few") == "(Few: 4 datasets, too few for ranks.)"
+    assert (plural(1, "dataset"), plural(2, "task"), plural(1000, "run")) == ("1 dataset", "2 tasks", "1,000 runs")

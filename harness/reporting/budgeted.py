@@ -37,7 +37,8 @@ def dataset_scales(datasets: list[str]) -> dict[str, dict[str, Any]]:
     out = {}
     for d in datasets:
         cs = cached_dataset(d)
-        out[d] = {**pool_scale(cs), **observed_scale(cs), "T": cs.n_epochs, "sign": -1.0 if cs.mode == "max" else 1.0}
+        out[d] = {**pool_scale(cs), **observed_scale(cs), "T": cs.n_epochs, "sign": -1.0 if cs.mode == "max" else 1.0,
+                  "surrogate": cs.surrogate is not None}
     return out
 
 
@@ -106,6 +107,38 @@ def prediction_counts(scores: Any) -> tuple[int, int]:
     return n, stops
 
 
+def plural(n: int, word: str) -> str:
+    """``n`` and ``word``, with an s unless n is 1."""
+    return f"{n:,} {word}" + ("" if n == 1 else "s")
+
+
+def space_searchers(table: pd.DataFrame, scales: dict[str, dict[str, Any]]) -> list[str]:
+    """The algorithms that proposed configurations outside the pool on a surrogate task (surrogate mode: the
+    engine's ``extra.proposed``), in the table's order: on those tasks they search the whole space while the
+    others draw from the pool."""
+    out = []
+    for a, g in table.groupby("instance", sort=False):
+        if any(scales[d].get("surrogate") and int(parsed(e, {}).get("proposed") or 0) > 0
+               for d, e in zip(g.dataset, g.extra, strict=True)):
+            out.append(a)
+    return out
+
+
+def rank_line(wide: pd.DataFrame, what: str) -> str:
+    """Average ranks (1 = best) over the rows (datasets) of ``wide`` (datasets x algorithms, mean normalised regret)
+    with Friedman's p and the critical difference, or why there are none."""
+    from .bench import MIN_DATASETS_FOR_RANKS, ranks
+
+    long = wide.rename_axis(index="dataset", columns="algorithm").stack().rename("norm_regret").reset_index()
+    res = ranks(long, "norm_regret") if len(wide) >= MIN_DATASETS_FOR_RANKS else None
+    if res is None:
+        return f"({what}: {plural(len(wide), 'dataset')}, too few for ranks.)"
+    return (f"{what} ({plural(len(wide), 'dataset')}): "
+            + ", ".join(f"{a} {r:.2f}" for a, r in res.rankdf["meanrank"].sort_values().items())
+            + f" (Friedman p = {res.pvalue:.3g}" + (f"; critical difference {res.cd:.2f}" if res.cd is not None else "")
+            + ").")
+
+
 def ran_out_of_pool(extra: Any) -> bool:
     """Whether a run ended because its pool had no unused row left: the engine's ``pool_exhausted`` (``draws:
     run``) or an adapter's own (``mapped.pool_exhausted``: every row tried)."""
@@ -160,24 +193,35 @@ def acts(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def trained_trials(n_trials: int, ledger: Any) -> int:
+    """A run's trials that trained at least one epoch: its ledger's trials less those drawn and never trained
+    (``u``); ``n_trials`` when the record has no ledger."""
+    led = parsed(ledger, None) if isinstance(ledger, str) and ledger else ledger if isinstance(ledger, dict) else None
+    return int(n_trials) if not led else int(led["n_trials"]) - led["end"].count("u")
+
+
 def ledger_stats(table: pd.DataFrame) -> pd.DataFrame:
-    """Per algorithm, from the records' trial ledgers: trials a run, distinct configurations a trial, and the share
-    of trained epochs spent on trials that restarted a configuration already trained."""
+    """Per algorithm, from the records' trial ledgers: trials a run that trained at least one epoch, trials drawn
+    but never trained (``u``: drawn ahead by an algorithm whose run ended first), distinct configurations a trained
+    trial, and the share of trained epochs spent on trials that restarted a configuration already trained."""
     rows = []
     for a, g in table.groupby("instance", sort=False):
-        n = dist = rep = tot = 0
+        n = dist = rep = tot = unt = 0
         runs = 0
         for L in g.get("ledger", pd.Series(dtype=object)):
             if not isinstance(L, str) or not L:
                 continue
             led = json.loads(L)
             runs += 1
-            n += led["n_trials"]
+            u = led["end"].count("u")
+            n += led["n_trials"] - u
+            unt += u
             dist += led["distinct"]
             rep += led["restart_epochs"]
             tot += led["trained_epochs"]
         if runs:
             rows.append({"algorithm": a, "trials a run": f"{n / runs:.1f}",
+                         "drawn, never trained, a run": f"{unt / runs:.1f}",
                          "distinct configs / trials": f"{dist / max(n, 1):.3f}",
                          "epochs on restarted configs": f"{rep / max(tot, 1):.3f}"})
     return pd.DataFrame(rows)
@@ -248,6 +292,10 @@ def bounds_rows(table: pd.DataFrame, bounds: pd.DataFrame, read: pd.DataFrame, b
     def stops(g: pd.DataFrame) -> float:
         return sum(prediction_counts(s)[1] for s in g.predictor_scores) / max(len(g), 1)
 
+    def trials(g: pd.DataFrame) -> float:
+        return float(np.mean([trained_trials(n, L) for n, L in zip(g.n_trials, g.get("ledger", [None] * len(g)),
+                                                                    strict=True)]))
+
     def iqm(r: pd.DataFrame) -> str:
         m, lo, hi = iqm_ci([x.to_numpy(float) for _, x in r.groupby("dataset").norm_regret])
         return f"{m:.4f} [{lo:.4f}, {hi:.4f}]"
@@ -269,8 +317,8 @@ def bounds_rows(table: pd.DataFrame, bounds: pd.DataFrame, read: pd.DataFrame, b
             return r[(r.algorithm == a) & (r.point == point) & r.dataset.isin(ds)]
 
         rows.append({"algorithm": own, "datasets": len(ds),
-                     "trials a run: own / perfect / " + base: f"{t_own.n_trials.mean():.0f} / {t_b.n_trials.mean():.0f}"
-                                                              f" / {t_base.n_trials.mean():.0f}",
+                     "trials a run: own / perfect / " + base: f"{trials(t_own):.0f} / {trials(t_b):.0f}"
+                                                              f" / {trials(t_base):.0f}",
                      "stops a run: own / perfect": f"{stops(t_own):.0f} / {stops(t_b):.0f}",
                      "epochs a run: own / perfect / " + base: f"{t_own.epochs.mean():.0f} / {t_b.epochs.mean():.0f}"
                                                               f" / {t_base.epochs.mean():.0f}",
@@ -321,6 +369,9 @@ def write_budgeted(suite: Any, table: pd.DataFrame, path: Path, *, wall_seconds:
     by_fam = pd.Series({d: fam[d][0] for d in datasets}).value_counts()
     short = table.groupby("instance").apply(lambda g: float((g.epochs < g.budget).mean()), include_groups=False) \
         if "budget" in table else pd.Series(dtype=float)
+    searchers = space_searchers(table, scales)
+    sur = [d for d in datasets if scales[d].get("surrogate")]
+    sur_pool = int(np.median([scales[d]["configs"] for d in sur])) if sur else 0
     out_dir = suite.out_dir
     partial = []
     if planned is not None and len(table) < planned:
@@ -348,7 +399,8 @@ def write_budgeted(suite: Any, table: pd.DataFrame, path: Path, *, wall_seconds:
              + f"Records (with one ledger row per trial) in `{out_dir.name}/`.", "",
              ("**Regret scale.** Normalised regret = (incumbent's final loss - pool best) / (pool median - pool best) "
               "over the pool's non-diverged configurations: 0 is the best configuration of the pool, 1 a typical "
-              "one. A run with no configuration trained to full fidelity yet counts 1." if reading == "final" else
+              "one, below 0 better than every pool row (only a configuration proposed outside the pool, on a "
+              "surrogate task, can be). A run with no configuration trained to full fidelity yet counts 1." if reading == "final" else
               "**Regret scale.** Normalised regret = (best loss seen - pool best) / (pool median - pool best), where a "
               "configuration's value is its best loss at any epoch, over the pool's non-diverged configurations "
               "(DPL's scale is the table's best to worst at any epoch after its divergence filter: the median here "
@@ -413,8 +465,20 @@ def write_budgeted(suite: Any, table: pd.DataFrame, path: Path, *, wall_seconds:
                          + ", ".join(f"{a} {r:.2f}" for a, r in res2.rankdf["meanrank"].sort_values().items())
                          + f" (Friedman p = {res2.pvalue:.3g}"
                          + (f"; critical difference {res2.cd:.2f}" if res2.cd is not None else "") + ")."
-                         if res2 is not None else f"({len(room)} datasets where no run had: too few for ranks.)"),
+                         if res2 is not None else f"({plural(len(room), 'dataset')} where no run had: too few for "
+                                                  "ranks.)"),
                       ""]
+        if searchers and sur:
+            beat = sub[sub.dataset.isin(sur)].groupby("algorithm").norm_regret.apply(lambda x: float((x < 0).mean()))
+            rec = complete[~complete.index.isin(sur)]
+            lines += ["**Recorded tables and surrogate tasks apart.** On the surrogate tasks "
+                      + ", ".join(f"`{a}`" for a in searchers) + " propose any configuration of the space (the "
+                      f"surrogate answers it) while the others draw from the task's pool of {sur_pool:,} "
+                      "configurations; a proposal can beat every pool row, which reads as a negative regret (runs of "
+                      "theirs whose incumbent beat the pool's best here: "
+                      + ", ".join(f"`{a}` {beat.get(a, 0.0):.0%}" for a in searchers) + "). "
+                      + rank_line(rec, "On the recorded tables, where every algorithm draws the same rows") + " "
+                      + rank_line(complete[complete.index.isin(sur)], "On the surrogate tasks"), ""]
     anyp = plot_budget_anytime(table, scales, fam, figs / "anytime.png", suite.budget, reading)
     lines += ["## Anytime", "", f"![anytime regret per family]({figs.name}/{anyp.name})", "",
               "Normalised regret of the incumbent against epochs spent (multiples of T), mean over runs with a "
@@ -429,7 +493,7 @@ def write_budgeted(suite: Any, table: pd.DataFrame, path: Path, *, wall_seconds:
                   "dataset's tables and ranks (they acted exactly as the algorithm they extend):", ""]
         for a, g in nm.groupby("algorithm", sort=False):
             why = next((x for x in g.advice if x), "no rung collected enough full curves")
-            lines += [f"- `{a}`: {len(g)} datasets ({', '.join(g.dataset[:6])}{', ...' if len(g) > 6 else ''}). "
+            lines += [f"- `{a}`: {plural(len(g), 'dataset')} ({', '.join(g.dataset[:6])}{', ...' if len(g) > 6 else ''}). "
                       f"Engine's reason: {why}"]
         lines += [""]
     act = marks[marks.predictive & marks.acts].groupby("algorithm").agg(datasets=("dataset", "count"),
@@ -454,8 +518,10 @@ def write_budgeted(suite: Any, table: pd.DataFrame, path: Path, *, wall_seconds:
     st = ledger_stats(table)
     if len(st):
         lines += ["## What each algorithm trained (trial ledgers)", "", to_markdown(st), "",
-                  "A restarted configuration is one an earlier trial of the same run had trained, started again from "
-                  "epoch 1 (`harness replay --ledger` shows a run's ledger).", ""]
+                  "Trials: those that trained at least one epoch (a configuration drawn ahead and never trained, "
+                  "as earlystop draws its next batch before its run ends, is counted apart). A restarted "
+                  "configuration is one an earlier trial of the same run had trained, started again from epoch 1 "
+                  "(`harness replay --ledger` shows a run's ledger).", ""]
     cost = cost_rows(table)
     if len(cost):
         lines += ["## What each algorithm cost", "", to_markdown(cost), "",
@@ -517,6 +583,16 @@ def write_budgeted(suite: Any, table: pd.DataFrame, path: Path, *, wall_seconds:
               "of the readings above.",
               "- **Surrogate tasks are model predictions.** The lcbench_* datasets are YAHPO Gym's surrogate of "
               "LCBench: a win there is a win on the model's landscape. Read the per-family anytime plot.",
+              *(["- **On the surrogate tasks the searchers search a larger space.** "
+                 + ", ".join(f"`{a}`" for a in searchers) + " propose any configuration of the space there (the "
+                 "surrogate answers every one, as YAHPO Gym means it to be used); the other algorithms draw from a "
+                 f"pool of {sur_pool:,} configurations sampled from the same space, whose best is the scale's 0. "
+                 f"Those {plural(len(sur), 'task')} are most of the catalogue, so the overall ranks mix two "
+                 "questions: which algorithm is better, and whether a fresh configuration beats the best of "
+                 f"{sur_pool:,} random ones. Do not read a searcher's overall rank as a verdict against the pool "
+                 "algorithms; the recorded tables' ranks (each reading's \"apart\" paragraph) are the like-for-like "
+                 "ones. A negative regret is a configuration better than every pool row, not an error."]
+                if searchers and sur else []),
               "- **Adapters search the hyperparameters where the suite says so** (`space=hp`, `sampler=tpe`); on "
               "recorded tables a proposal is answered by the nearest pool row no trial of the run has tried (the libraries "
               "here take no list of allowed configurations: Syne Tune 0.16's BOHB has no `restrict_configurations`), "
