@@ -168,7 +168,12 @@ def test_the_page_separates_surrogate_tasks_where_searchers_search_the_whole_spa
     conclude."""
     pytest.importorskip("syne_tune")
     from harness.bench import load_suite, read_table, run_suite
-    from harness.reporting.budgeted import dataset_scales, rank_line, readings, space_searchers, write_budgeted
+    from harness.reporting.budgeted import (
+        dataset_scales,
+        readings,
+        space_searchers,
+        write_budgeted,
+    )
 
     (tmp_path / "s.yaml").write_text(
         "name: s\ndatasets: [digits_cnn, 'lcbench_7593:n=60']\nalgorithms:\n  hyperband: {}\n"

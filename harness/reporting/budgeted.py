@@ -313,7 +313,7 @@ def bounds_rows(table: pd.DataFrame, bounds: pd.DataFrame, read: pd.DataFrame, b
         t_b = bounds[(bounds.instance == b) & bounds.dataset.isin(ds)]
         t_base = table[(table.instance == base) & table.dataset.isin(ds)]
 
-        def at(r: pd.DataFrame, a: str) -> pd.DataFrame:
+        def at(r: pd.DataFrame, a: str, ds: set[str] = ds) -> pd.DataFrame:
             return r[(r.algorithm == a) & (r.point == point) & r.dataset.isin(ds)]
 
         rows.append({"algorithm": own, "datasets": len(ds),
