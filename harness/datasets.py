@@ -9,7 +9,8 @@ Resolution order for ``load_dataset(x)``:
    data home (``<data home>/datasets``, :mod:`harness.datahome`); an embedded default is never shadowed.
 5. ``x`` names a task of a benchmark family (``<family>_<task>[:options]``, :mod:`harness.families`), whose
    files live under the shared data root (``$LC_HARNESS_SHARED_DATA`` or ``<repo>/../shared/data``) or were
-   fetched into the data home (``harness datasets fetch``).
+   fetched into the data home (``harness datasets fetch``). ``<name>:surrogate=off`` reads a surrogate task's pool
+   as a recorded table (:data:`SURROGATE_OPTION`).
 """
 
 from __future__ import annotations
@@ -75,12 +76,39 @@ def list_datasets() -> list[DatasetEntry]:
     return out
 
 
+#: the dataset option the harness itself reads, on any surrogate task: ``<name>:surrogate=off`` reads the task's
+#: pool as a recorded table (the surrogate detached), so an adapter searching the hyperparameters is answered by the
+#: nearest untried pool row, as on a recorded table, instead of the surrogate's value at the configuration it
+#: proposed: every algorithm then draws from the same rows (the leaderboard's like-for-like check on LCBench)
+SURROGATE_OPTION = "surrogate"
+
+
+def split_surrogate_option(name: str) -> tuple[str, bool]:
+    """``name`` without the harness's ``surrogate=on|off`` option, and whether the surrogate stays attached. A
+    value other than on/off is a one-line :class:`DatasetError`."""
+    base, colon, opts = name.partition(":")
+    if not colon:
+        return name, True
+    keep, attached = [], True
+    for item in opts.split(","):
+        key, eq, val = item.partition("=")
+        if key.strip() != SURROGATE_OPTION:
+            keep.append(item)
+            continue
+        if val.strip() not in ("on", "off"):
+            raise DatasetError(f"dataset {name!r}: option {SURROGATE_OPTION!r} is on or off (off: the pool read as "
+                               f"a recorded table), not {val.strip()!r}")
+        attached = val.strip() == "on"
+    rest = ",".join(k for k in keep if k)
+    return (f"{base}:{rest}" if rest else base), attached
+
+
 def resolve_name(name: str) -> Any:
     """The :class:`~harness.families.Task` of a dataset name, or None."""
     from .datahome import data_roots, imported_root
     from .families import resolve
 
-    return resolve(name, data_roots(), EMBEDDED_ROOT, imported_root())
+    return resolve(split_surrogate_option(name)[0], data_roots(), EMBEDDED_ROOT, imported_root())
 
 
 def load_dataset(name_or_path: str | Path, nan_policy: str = DEFAULT_NAN_POLICY) -> CurveSet:
@@ -93,8 +121,16 @@ def load_dataset(name_or_path: str | Path, nan_policy: str = DEFAULT_NAN_POLICY)
         from .families.taskset import read_taskset_json
 
         return apply_nan_policy(read_taskset_json(p), nan_policy)
-    name = str(name_or_path)
+    name, attached = split_surrogate_option(str(name_or_path))
     task = resolve_name(name)
+    if task is not None and not attached:
+        from dataclasses import replace
+
+        cs = load_dataset(name, nan_policy)
+        if cs.surrogate is None:
+            raise DatasetError(f"dataset {str(name_or_path)!r}: {SURROGATE_OPTION}=off detaches a surrogate, and "
+                               f"{name!r} has none (a recorded table already)")
+        return replace(cs, surrogate=None)
     if task is not None:
         fam = task.family
         if fam.name != "datasets" and not fam.present(task.task):

@@ -493,6 +493,13 @@ def run_leaderboard(out_dir: str | Path, *, quick: bool = False, n_jobs: int = -
             if not report_only:
                 run_suite(bsuite, backend="joblib", n_jobs=n_jobs, progress=progress)
             bounds = planned_records(bsuite)[0]
+        samerows = None
+        if not quick:  # the surrogate tasks' like-for-like check: the searchers on the same rows as the others
+            ssuite = load_suite("leaderboard_samerows")
+            ssuite = dataclasses.replace(ssuite, out=str(out.resolve() / "leaderboard_samerows"))
+            if not report_only:
+                run_suite(ssuite, backend="joblib", n_jobs=n_jobs, progress=progress)
+            samerows = planned_records(ssuite)[0]
         return write_budgeted(suite, table, out / "leaderboard.md", wall_seconds=wall, command=command, code=code,
-                              planned=len(cells), bounds=bounds, computed=computed)
+                              planned=len(cells), bounds=bounds, computed=computed, samerows=samerows)
     return write_leaderboard(suite, table, out / "leaderboard.md", wall_seconds=wall, command=command, code=code)

@@ -209,3 +209,56 @@ def test_rank_line_ranks_datasets_by_mean_regret():
     assert line.startswith("Here (6 datasets): a 1.00, b 2.00 (Friedman p = ")
     assert rank_line(wide.iloc[:4], "Few") == "(Few: 4 datasets, too few for ranks.)"
     assert (plural(1, "dataset"), plural(2, "task"), plural(1000, "run")) == ("1 dataset", "2 tasks", "1,000 runs")
+
+
+def test_surrogate_off_reads_a_surrogate_pool_as_a_recorded_table(yahpo_root):
+    """``<task>:surrogate=off``: the same pool (curves, configurations) without its surrogate, so a searcher in
+    hyperparameter space is answered by untried pool rows; a bad value, or the option on a recorded table, is a
+    one-line error naming the dataset."""
+    pytest.importorskip("syne_tune")
+    from harness.datasets import load_dataset, split_surrogate_option
+    from harness.runner import Cell, run_cell
+    from harness.store import DatasetError
+
+    on, off = load_dataset("lcbench_7593:n=60"), load_dataset("lcbench_7593:n=60,surrogate=off")
+    assert on.surrogate is not None and off.surrogate is None
+    assert np.array_equal(on.curves, off.curves) and on.configs.equals(off.configs)
+    assert split_surrogate_option("lcbench_7593:surrogate=off,n=60") == ("lcbench_7593:n=60", False)
+    assert split_surrogate_option("lcbench_7593") == ("lcbench_7593", True)
+    rec = run_cell(Cell("lcbench_7593:n=60,surrogate=off", "synetune:ASHA", {"space": "hp", "R": 27, "eta": 3}),
+                   off)
+    assert "proposed" not in rec.extra and rec.extra["mapped"]["to_a_tried_row"] == 0
+    with pytest.raises(DatasetError, match=r"'lcbench_7593:surrogate=maybe'.*on or off"):
+        load_dataset("lcbench_7593:surrogate=maybe")
+    with pytest.raises(DatasetError, match=r"'digits_cnn:surrogate=off'.*has none"):
+        load_dataset("digits_cnn:surrogate=off")
+
+
+def test_the_page_checks_the_surrogate_ranks_with_every_algorithm_on_the_same_rows(tmp_path, yahpo_root):
+    """The like-for-like section: the searchers' runs on the surrogate task read as a recorded table replace
+    their whole-space runs; their IQM there is recomputed from those records, and none beats the pool's best."""
+    pytest.importorskip("syne_tune")
+    from harness.bench import load_suite, read_table, run_suite
+    from harness.reporting.bench import iqm_ci
+    from harness.reporting.budgeted import dataset_scales, readings, write_budgeted
+
+    common = "seeds: 2\nbudget: 4\nread_at: [2, 4]\nledger: true\ndraws: run\nsettings: {eta: 3}\n"
+    (tmp_path / "m.yaml").write_text("name: m\ndatasets: ['lcbench_7593:n=60']\nalgorithms:\n  hyperband: {}\n"
+                                     "  synetune:ASHA: {space: hp}\nbaseline: hyperband\n" + common
+                                     + f"out: {tmp_path}/m\n")
+    (tmp_path / "s.yaml").write_text("name: s\ndatasets: ['lcbench_7593:n=60,surrogate=off']\nalgorithms:\n"
+                                     "  synetune:ASHA: {space: hp}\nbaseline: synetune:ASHA\n" + common
+                                     + f"out: {tmp_path}/s\n")
+    m, s = load_suite(tmp_path / "m.yaml"), load_suite(tmp_path / "s.yaml")
+    for x in (m, s):
+        run_suite(x, backend="sequential", progress=False)
+    table, same = read_table(m.out_dir), read_table(s.out_dir)
+    text = write_budgeted(m, table, tmp_path / "p.md", wall_seconds=1.0, command="test", code={},
+                          samerows=same).read_text()
+    section = text.split("## On the surrogate tasks, every algorithm on the same rows")[1].split("\n## ")[0]
+    sread = readings(same, dataset_scales(list(dict.fromkeys(same.dataset))), (4,))
+    assert (sread.norm_regret >= 0).all()
+    m4, _, _ = iqm_ci([x.to_numpy(float) for _, x in sread.groupby("dataset").norm_regret])
+    row = next(line for line in section.splitlines() if line.startswith("| synetune:ASHA |"))
+    assert f"| {m4:.4f} [" in row and "untried pool rows" in row and "(whole space: " in row
+    assert next(line for line in section.splitlines() if line.startswith("| hyperband |")).count("whole space") == 0

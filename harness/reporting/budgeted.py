@@ -327,6 +327,52 @@ def bounds_rows(table: pd.DataFrame, bounds: pd.DataFrame, read: pd.DataFrame, b
     return pd.DataFrame(rows)
 
 
+def samerows_lines(read: pd.DataFrame, sread: pd.DataFrame, points: tuple[float, ...], sur: list[str]) -> list[str]:
+    """The page's like-for-like check on the surrogate tasks: the board's readings there, with the searchers'
+    replaced by their runs on the same tasks read as recorded tables (``sread``: suite ``leaderboard_samerows``,
+    datasets ``<task>:surrogate=off``, answered by untried pool rows), over the seeds both have; per reading the
+    IQM of every algorithm and the ranks, and beside each searcher its IQM when it searched the whole space."""
+    from ..datasets import split_surrogate_option
+    from .bench import iqm_ci
+    from .replay import to_markdown
+
+    sread = sread.assign(dataset=[split_surrogate_option(d)[0] for d in sread.dataset])
+    moved = list(dict.fromkeys(sread.algorithm))
+    seeds = sorted(set(sread.seed))
+    tasks = sorted(set(sread.dataset) & set(sur))
+    if not tasks or not moved:
+        return []
+    base = read[read.dataset.isin(tasks) & read.seed.isin(seeds) & ~read.marked]
+    same = pd.concat([base[~base.algorithm.isin(moved)], sread[sread.dataset.isin(tasks)]], ignore_index=True)
+
+    def iqm(r: pd.DataFrame) -> str:
+        if r.empty:
+            return "-"
+        m, lo, hi = iqm_ci([x.to_numpy(float) for _, x in r.groupby("dataset").norm_regret])
+        return f"{m:.4f} [{lo:.4f}, {hi:.4f}]"
+
+    rows = []
+    for a in dict.fromkeys(base.algorithm):
+        row = {"algorithm": a, "draws": "pool rows (its board runs)" if a not in moved else "untried pool rows"}
+        for p in points:
+            row[f"IQM at {p:g} T"] = iqm(same[(same.algorithm == a) & (same.point == p)])
+            if a in moved:
+                row[f"IQM at {p:g} T"] += " (whole space: " + iqm(base[(base.algorithm == a) & (base.point == p)]) \
+                    .split(" [")[0] + ")"
+        rows.append(row)
+    lines = ["## On the surrogate tasks, every algorithm on the same rows", "",
+             f"The like-for-like check of the surrogate tasks' ranks: the searchers ({', '.join(f'`{a}`' for a in moved)}) "
+             f"rerun with the board's settings on the same {plural(len(tasks), 'task')} read as recorded tables "
+             "(`<task>:surrogate=off`: a proposal is answered by the nearest pool row no trial of the run has tried, "
+             f"as on the recorded tables; suite `leaderboard_samerows`), seeds {', '.join(map(str, seeds))}; every "
+             "other algorithm's runs are the board's (they draw pool rows either way). In brackets, each searcher's "
+             "IQM at the same seeds when it searched the whole space (the board's runs).", "", to_markdown(pd.DataFrame(rows)), ""]
+    for p in points:
+        wide = same[same.point == p].groupby(["dataset", "algorithm"]).norm_regret.mean().unstack().dropna(axis=0)
+        lines += [rank_line(wide, f"Average rank at {p:g} T, every algorithm on the same rows"), ""]
+    return lines
+
+
 def run_wall_sentence(wall_seconds: float, computed: int | None, runs: int) -> str:
     """The wall time of the ``harness reproduce`` run that made the page: a resumed board computes only the runs
     missing, so its wall time is the whole board's only when it computed every run (the CPU seconds the records
@@ -349,7 +395,7 @@ def mark_key(marks: pd.DataFrame) -> set[tuple[str, str]]:
 
 def write_budgeted(suite: Any, table: pd.DataFrame, path: Path, *, wall_seconds: float, command: str,
                    code: dict[str, str], planned: int | None = None, bounds: pd.DataFrame | None = None,
-                   computed: int | None = None) -> Path:
+                   computed: int | None = None, samerows: pd.DataFrame | None = None) -> Path:
     from .bench import MIN_DATASETS_FOR_RANKS, _verdict, holm_wilcoxon, iqm_ci, plot_cd, ranks
     from .leaderboard import families_of
     from .replay import to_markdown
@@ -515,6 +561,9 @@ def write_budgeted(suite: Any, table: pd.DataFrame, path: Path, *, wall_seconds:
                       "baseline, the mechanism has nothing to gain here whatever its predictor. More trials a run is "
                       "what a mechanism's stops buy at an equal budget; fewer epochs a run, where a run ends when "
                       "its pool runs out (`draws: run`), is the saving they buy on a pool.", "", to_markdown(bt), ""]
+    if samerows is not None and len(samerows) and sur:
+        sscales = dataset_scales(list(dict.fromkeys(samerows.dataset)))
+        lines += samerows_lines(read, readings(samerows, sscales, points, reading), points, sur)
     st = ledger_stats(table)
     if len(st):
         lines += ["## What each algorithm trained (trial ledgers)", "", to_markdown(st), "",
@@ -590,8 +639,9 @@ def write_budgeted(suite: Any, table: pd.DataFrame, path: Path, *, wall_seconds:
                  f"Those {plural(len(sur), 'task')} are most of the catalogue, so the overall ranks mix two "
                  "questions: which algorithm is better, and whether a fresh configuration beats the best of "
                  f"{sur_pool:,} random ones. Do not read a searcher's overall rank as a verdict against the pool "
-                 "algorithms; the recorded tables' ranks (each reading's \"apart\" paragraph) are the like-for-like "
-                 "ones. A negative regret is a configuration better than every pool row, not an error."]
+                 "algorithms; the like-for-like ones are the recorded tables' ranks (each reading's \"apart\" "
+                 "paragraph) and, where the suite `leaderboard_samerows` ran, the section \"On the surrogate tasks, "
+                 "every algorithm on the same rows\". A negative regret is a configuration better than every pool row, not an error."]
                 if searchers and sur else []),
               "- **Adapters search the hyperparameters where the suite says so** (`space=hp`, `sampler=tpe`); on "
               "recorded tables a proposal is answered by the nearest pool row no trial of the run has tried (the libraries "
