@@ -28,6 +28,7 @@ def main() -> int:
     args = ap.parse_args()
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from harness.bench import read_table
+    from harness.reporting.budgeted import trained_trials
     from harness.runner import cached_dataset
 
     table = read_table(Path(args.records))
@@ -65,7 +66,7 @@ def main() -> int:
         if led is not None:
             rows.append({"algorithm": r.instance, "point": -1, "restart_epochs": led["restart_epochs"],
                          "trained": led["trained_epochs"], "distinct": led["distinct"],
-                         "trials": led["n_trials"] - led["end"].count("u")})  # trials that trained an epoch
+                         "trials": trained_trials(led["n_trials"], led)})
     df = pd.DataFrame(rows)
     print(f"{len(table)} records of {table.instance.nunique()} algorithms on {table.dataset.nunique()} datasets; "
           f"{bad} failed checks")

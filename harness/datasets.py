@@ -123,14 +123,6 @@ def load_dataset(name_or_path: str | Path, nan_policy: str = DEFAULT_NAN_POLICY)
         return apply_nan_policy(read_taskset_json(p), nan_policy)
     name, attached = split_surrogate_option(str(name_or_path))
     task = resolve_name(name)
-    if task is not None and not attached:
-        from dataclasses import replace
-
-        cs = load_dataset(name, nan_policy)
-        if cs.surrogate is None:
-            raise DatasetError(f"dataset {str(name_or_path)!r}: {SURROGATE_OPTION}=off detaches a surrogate, and "
-                               f"{name!r} has none (a recorded table already)")
-        return replace(cs, surrogate=None)
     if task is not None:
         fam = task.family
         if fam.name != "datasets" and not fam.present(task.task):
@@ -142,6 +134,13 @@ def load_dataset(name_or_path: str | Path, nan_policy: str = DEFAULT_NAN_POLICY)
             from .divergence import drop_diverged
 
             cs = drop_diverged(cs)
+        if not attached:
+            from dataclasses import replace
+
+            if cs.surrogate is None:
+                raise DatasetError(f"dataset {str(name_or_path)!r}: {SURROGATE_OPTION}=off detaches a surrogate, and "
+                                   f"{name!r} has none (a recorded table already)")
+            cs = replace(cs, surrogate=None)
         return cs
     entries = list_datasets()
     known = [e.name for e in entries] + [e.alias for e in entries if e.alias]  # short aliases are names too

@@ -486,20 +486,16 @@ def run_leaderboard(out_dir: str | Path, *, quick: bool = False, n_jobs: int = -
                          f"`{command.split(' --report-only')[0]}` without --report-only first")
     code = {"git_sha": _git_sha(), "code_hash": code_hash()}
     if suite.budget is not None:
-        bounds = None
-        if not quick:  # what the predictor-driven mechanisms could reach with a perfect predictor (same protocol)
-            bsuite = load_suite("leaderboard_bounds")
-            bsuite = dataclasses.replace(bsuite, out=str(out.resolve() / "leaderboard_bounds"))
+        def side(name: str) -> pd.DataFrame:  # a suite at the board's protocol, run beside it into out/<name>
+            side_suite = dataclasses.replace(load_suite(name), out=str(out.resolve() / name))
             if not report_only:
-                run_suite(bsuite, backend="joblib", n_jobs=n_jobs, progress=progress)
-            bounds = planned_records(bsuite)[0]
-        samerows = None
-        if not quick:  # the surrogate tasks' like-for-like check: the searchers on the same rows as the others
-            ssuite = load_suite("leaderboard_samerows")
-            ssuite = dataclasses.replace(ssuite, out=str(out.resolve() / "leaderboard_samerows"))
-            if not report_only:
-                run_suite(ssuite, backend="joblib", n_jobs=n_jobs, progress=progress)
-            samerows = planned_records(ssuite)[0]
+                run_suite(side_suite, backend="joblib", n_jobs=n_jobs, progress=progress)
+            return planned_records(side_suite)[0]
+
+        # what the predictor-driven mechanisms could reach with a perfect predictor (same protocol), and the surrogate
+        # tasks' like-for-like check (the searchers on the same rows as the others)
+        bounds = None if quick else side("leaderboard_bounds")
+        samerows = None if quick else side("leaderboard_samerows")
         return write_budgeted(suite, table, out / "leaderboard.md", wall_seconds=wall, command=command, code=code,
                               planned=len(cells), bounds=bounds, computed=computed, samerows=samerows)
     return write_leaderboard(suite, table, out / "leaderboard.md", wall_seconds=wall, command=command, code=code)

@@ -124,6 +124,24 @@ def space_searchers(table: pd.DataFrame, scales: dict[str, dict[str, Any]]) -> l
     return out
 
 
+def rank_text(res: Any) -> str:
+    """An autorank result as "a 1.00, b 2.00 (Friedman p = ...; critical difference ...)"."""
+    return (", ".join(f"{a} {r:.2f}" for a, r in res.rankdf["meanrank"].sort_values().items())
+            + f" (Friedman p = {res.pvalue:.3g}" + (f"; critical difference {res.cd:.2f}" if res.cd is not None else "")
+            + ")")
+
+
+def iqm_text(r: pd.DataFrame) -> str:
+    """IQM normalised regret of readings ``r`` with its stratified bootstrap 95% CI (per dataset), as "m [lo, hi]"
+    ("-": no readings)."""
+    from .bench import iqm_ci
+
+    if r.empty:
+        return "-"
+    m, lo, hi = iqm_ci([x.to_numpy(float) for _, x in r.groupby("dataset").norm_regret])
+    return f"{m:.4f} [{lo:.4f}, {hi:.4f}]"
+
+
 def rank_line(wide: pd.DataFrame, what: str) -> str:
     """Average ranks (1 = best) over the rows (datasets) of ``wide`` (datasets x algorithms, mean normalised regret)
     with Friedman's p and the critical difference, or why there are none."""
@@ -133,10 +151,7 @@ def rank_line(wide: pd.DataFrame, what: str) -> str:
     res = ranks(long, "norm_regret") if len(wide) >= MIN_DATASETS_FOR_RANKS else None
     if res is None:
         return f"({what}: {plural(len(wide), 'dataset')}, too few for ranks.)"
-    return (f"{what} ({plural(len(wide), 'dataset')}): "
-            + ", ".join(f"{a} {r:.2f}" for a, r in res.rankdf["meanrank"].sort_values().items())
-            + f" (Friedman p = {res.pvalue:.3g}" + (f"; critical difference {res.cd:.2f}" if res.cd is not None else "")
-            + ").")
+    return f"{what} ({plural(len(wide), 'dataset')}): {rank_text(res)}."
 
 
 def ran_out_of_pool(extra: Any) -> bool:
@@ -196,7 +211,7 @@ def acts(table: pd.DataFrame) -> pd.DataFrame:
 def trained_trials(n_trials: int, ledger: Any) -> int:
     """A run's trials that trained at least one epoch: its ledger's trials less those drawn and never trained
     (``u``); ``n_trials`` when the record has no ledger."""
-    led = parsed(ledger, None) if isinstance(ledger, str) and ledger else ledger if isinstance(ledger, dict) else None
+    led = parsed(ledger, None) if isinstance(ledger, (str, dict)) and ledger else None
     return int(n_trials) if not led else int(led["n_trials"]) - led["end"].count("u")
 
 
@@ -213,9 +228,9 @@ def ledger_stats(table: pd.DataFrame) -> pd.DataFrame:
                 continue
             led = json.loads(L)
             runs += 1
-            u = led["end"].count("u")
-            n += led["n_trials"] - u
-            unt += u
+            trained = trained_trials(led["n_trials"], led)
+            n += trained
+            unt += led["n_trials"] - trained
             dist += led["distinct"]
             rep += led["restart_epochs"]
             tot += led["trained_epochs"]
@@ -287,7 +302,6 @@ def bounds_rows(table: pd.DataFrame, bounds: pd.DataFrame, read: pd.DataFrame, b
     """Per predictor-driven algorithm ``X`` with a bound ``X@oracle`` (the same algorithm and settings with a perfect
     predictor): trials and stops a run, and the IQM normalised regret at ``point``, with its own predictor, with the
     perfect one and for ``base``, over the datasets all three ran on."""
-    from .bench import iqm_ci
 
     def stops(g: pd.DataFrame) -> float:
         return sum(prediction_counts(s)[1] for s in g.predictor_scores) / max(len(g), 1)
@@ -295,10 +309,6 @@ def bounds_rows(table: pd.DataFrame, bounds: pd.DataFrame, read: pd.DataFrame, b
     def trials(g: pd.DataFrame) -> float:
         return float(np.mean([trained_trials(n, L) for n, L in zip(g.n_trials, g.get("ledger", [None] * len(g)),
                                                                     strict=True)]))
-
-    def iqm(r: pd.DataFrame) -> str:
-        m, lo, hi = iqm_ci([x.to_numpy(float) for _, x in r.groupby("dataset").norm_regret])
-        return f"{m:.4f} [{lo:.4f}, {hi:.4f}]"
 
     rows = []
     for b in dict.fromkeys(bounds.instance):
@@ -322,8 +332,8 @@ def bounds_rows(table: pd.DataFrame, bounds: pd.DataFrame, read: pd.DataFrame, b
                      "stops a run: own / perfect": f"{stops(t_own):.0f} / {stops(t_b):.0f}",
                      "epochs a run: own / perfect / " + base: f"{t_own.epochs.mean():.0f} / {t_b.epochs.mean():.0f}"
                                                               f" / {t_base.epochs.mean():.0f}",
-                     f"IQM norm. regret at {point:g} T: own": iqm(at(read, own)),
-                     "perfect predictor": iqm(at(bread, b)), base: iqm(at(read, base))})
+                     f"IQM norm. regret at {point:g} T: own": iqm_text(at(read, own)),
+                     "perfect predictor": iqm_text(at(bread, b)), base: iqm_text(at(read, base))})
     return pd.DataFrame(rows)
 
 
@@ -333,7 +343,6 @@ def samerows_lines(read: pd.DataFrame, sread: pd.DataFrame, points: tuple[float,
     datasets ``<task>:surrogate=off``, answered by untried pool rows), over the seeds both have; per reading the
     IQM of every algorithm and the ranks, and beside each searcher its IQM when it searched the whole space."""
     from ..datasets import split_surrogate_option
-    from .bench import iqm_ci
     from .replay import to_markdown
 
     sread = sread.assign(dataset=[split_surrogate_option(d)[0] for d in sread.dataset])
@@ -345,20 +354,14 @@ def samerows_lines(read: pd.DataFrame, sread: pd.DataFrame, points: tuple[float,
     base = read[read.dataset.isin(tasks) & read.seed.isin(seeds) & ~read.marked]
     same = pd.concat([base[~base.algorithm.isin(moved)], sread[sread.dataset.isin(tasks)]], ignore_index=True)
 
-    def iqm(r: pd.DataFrame) -> str:
-        if r.empty:
-            return "-"
-        m, lo, hi = iqm_ci([x.to_numpy(float) for _, x in r.groupby("dataset").norm_regret])
-        return f"{m:.4f} [{lo:.4f}, {hi:.4f}]"
-
     rows = []
     for a in dict.fromkeys(base.algorithm):
         row = {"algorithm": a, "draws": "pool rows (its board runs)" if a not in moved else "untried pool rows"}
         for p in points:
-            row[f"IQM at {p:g} T"] = iqm(same[(same.algorithm == a) & (same.point == p)])
+            row[f"IQM at {p:g} T"] = iqm_text(same[(same.algorithm == a) & (same.point == p)])
             if a in moved:
-                row[f"IQM at {p:g} T"] += " (whole space: " + iqm(base[(base.algorithm == a) & (base.point == p)]) \
-                    .split(" [")[0] + ")"
+                whole = iqm_text(base[(base.algorithm == a) & (base.point == p)])
+                row[f"IQM at {p:g} T"] += f" (whole space: {whole.split(' [')[0]})"
         rows.append(row)
     lines = ["## On the surrogate tasks, every algorithm on the same rows", "",
              f"The like-for-like check of the surrogate tasks' ranks: the searchers ({', '.join(f'`{a}`' for a in moved)}) "
@@ -396,7 +399,7 @@ def mark_key(marks: pd.DataFrame) -> set[tuple[str, str]]:
 def write_budgeted(suite: Any, table: pd.DataFrame, path: Path, *, wall_seconds: float, command: str,
                    code: dict[str, str], planned: int | None = None, bounds: pd.DataFrame | None = None,
                    computed: int | None = None, samerows: pd.DataFrame | None = None) -> Path:
-    from .bench import MIN_DATASETS_FOR_RANKS, _verdict, holm_wilcoxon, iqm_ci, plot_cd, ranks
+    from .bench import MIN_DATASETS_FOR_RANKS, _verdict, holm_wilcoxon, plot_cd, ranks
     from .leaderboard import families_of
     from .replay import to_markdown
 
@@ -473,9 +476,8 @@ def write_budgeted(suite: Any, table: pd.DataFrame, path: Path, *, wall_seconds:
             if g.empty:
                 rows.append({"algorithm": a, "datasets": 0, "marked (cannot act)": n_marked})
                 continue
-            m, lo, hi = iqm_ci([x.to_numpy(float) for _, x in g.groupby("dataset").norm_regret])
             rows.append({"algorithm": a, "datasets": g.dataset.nunique(), "marked (cannot act)": n_marked,
-                         "IQM norm. regret [95% CI]": f"{m:.4f} [{lo:.4f}, {hi:.4f}]",
+                         "IQM norm. regret [95% CI]": iqm_text(g),
                          "no incumbent yet": f"{1 - g.has_incumbent.mean():.3f}",
                          "budget spent": f"{g.spent.mean():.3f}",
                          "pool ran out": f"{g.ran_out.mean():.2f}",
@@ -507,10 +509,7 @@ def write_budgeted(suite: Any, table: pd.DataFrame, path: Path, *, wall_seconds:
                       "configuration ends sooner, with no configuration left to try, and one that trains every "
                       "configuration it draws fully (random search) is not held back: the reading says how good the "
                       "pool's best is that each found, not what each would find in an unbounded space. "
-                      + (f"Over the {len(room)} datasets where no run had: "
-                         + ", ".join(f"{a} {r:.2f}" for a, r in res2.rankdf["meanrank"].sort_values().items())
-                         + f" (Friedman p = {res2.pvalue:.3g}"
-                         + (f"; critical difference {res2.cd:.2f}" if res2.cd is not None else "") + ")."
+                      + (f"Over the {len(room)} datasets where no run had: {rank_text(res2)}."
                          if res2 is not None else f"({plural(len(room), 'dataset')} where no run had: too few for "
                                                   "ranks.)"),
                       ""]
@@ -562,7 +561,11 @@ def write_budgeted(suite: Any, table: pd.DataFrame, path: Path, *, wall_seconds:
                       "what a mechanism's stops buy at an equal budget; fewer epochs a run, where a run ends when "
                       "its pool runs out (`draws: run`), is the saving they buy on a pool.", "", to_markdown(bt), ""]
     if samerows is not None and len(samerows) and sur:
-        sscales = dataset_scales(list(dict.fromkeys(samerows.dataset)))
+        from ..datasets import split_surrogate_option
+
+        # a detached task's scale is its surrogate task's (the same pool): the board's, not loaded again
+        sscales = {d: scales.get(split_surrogate_option(d)[0]) or dataset_scales([d])[d]
+                   for d in dict.fromkeys(samerows.dataset)}
         lines += samerows_lines(read, readings(samerows, sscales, points, reading), points, sur)
     st = ledger_stats(table)
     if len(st):
